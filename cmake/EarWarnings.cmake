@@ -1,0 +1,12 @@
+if(CMAKE_C_COMPILER_ID MATCHES "GNU|Clang")
+  add_compile_options(-Wall -Wextra -Wpedantic -Wshadow -Wmissing-prototypes
+    -Wstrict-prototypes -Wwrite-strings -Wundef -Wformat=2 -Wno-format-nonliteral)
+  if(EAR_WERROR)
+    add_compile_options(-Werror)
+  endif()
+endif()
+if(EAR_SANITIZE)
+  add_compile_options(-fsanitize=${EAR_SANITIZE} -fno-sanitize-recover=all
+                      -fno-omit-frame-pointer)
+  add_link_options(-fsanitize=${EAR_SANITIZE} -fno-sanitize-recover=all)
+endif()

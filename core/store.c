@@ -1,0 +1,672 @@
+/*
+ * The store: one SQLite file holding sources' polling state, mentions,
+ * verdicts, the triage queue and the event log.
+ *
+ * Opened in WAL mode with a busy timeout, so `earshot watch` can write
+ * while `earshot queue list` reads. The schema is versioned with
+ * PRAGMA user_version and moved forward by store_schema.h's migrations,
+ * each in its own transaction. Transactions nest by depth: callers may
+ * wrap several writes in one ear_store_begin/commit and the inner calls
+ * join it.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <sqlite3.h>
+#include <jansson.h>
+#include "core/core.h"
+#include "core/store_schema.h"
+
+struct ear_store {
+    sqlite3 *db;
+    char *path;
+    int depth; /* transaction nesting */
+    sqlite3_stmt *mention_by_key;
+    sqlite3_stmt *mention_by_url;
+    sqlite3_stmt *mention_insert;
+    sqlite3_stmt *verdict_put;
+};
+
+int ear_store_error(struct ear_store *st, struct ear_error *err,
+                    const char *what)
+{
+    int code = sqlite3_errcode(st->db);
+    int rc = (code == SQLITE_BUSY || code == SQLITE_LOCKED) ? EAR_EBUSY
+                                                            : EAR_EDB;
+
+    if (rc == EAR_EBUSY)
+        return ear_error_set(err, rc, st->path, 0, 0,
+                             "%s: the store is locked by another process "
+                             "(%s)",
+                             what, sqlite3_errmsg(st->db));
+    return ear_error_set(err, rc, st->path, 0, 0, "%s: %s", what,
+                         sqlite3_errmsg(st->db));
+}
+
+static int exec(struct ear_store *st, const char *sql, struct ear_error *err,
+                const char *what)
+{
+    char *msg = NULL;
+    int rc;
+
+    if (sqlite3_exec(st->db, sql, NULL, NULL, &msg) == SQLITE_OK)
+        return 0;
+    rc = ear_store_error(st, err, what);
+    sqlite3_free(msg);
+    return rc;
+}
+
+static int migrate(struct ear_store *st, struct ear_error *err)
+{
+    sqlite3_stmt *s = NULL;
+    int version = 0, rc, i;
+    char sql[64];
+
+    if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s, NULL) !=
+        SQLITE_OK)
+        return ear_store_error(st, err, "read schema version");
+    if (sqlite3_step(s) == SQLITE_ROW)
+        version = sqlite3_column_int(s, 0);
+    sqlite3_finalize(s);
+    if (version > EAR_SCHEMA_VERSION)
+        return ear_error_set(err, EAR_EDB, st->path, 0, 0,
+                             "store schema version %d is newer than this "
+                             "earshot understands (%d); upgrade earshot",
+                             version, EAR_SCHEMA_VERSION);
+    for (i = version; i < EAR_SCHEMA_VERSION; i++) {
+        rc = ear_store_begin(st, err);
+        if (rc < 0)
+            return rc;
+        rc = exec(st, ear_migrations[i], err, "migrate schema");
+        if (rc == 0) {
+            snprintf(sql, sizeof sql, "PRAGMA user_version = %d", i + 1);
+            rc = exec(st, sql, err, "set schema version");
+        }
+        if (rc < 0) {
+            ear_store_rollback(st);
+            return rc;
+        }
+        rc = ear_store_commit(st, err);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
+static int prepare(struct ear_store *st, sqlite3_stmt **s, const char *sql,
+                   struct ear_error *err)
+{
+    if (sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, s,
+                           NULL) != SQLITE_OK)
+        return ear_store_error(st, err, "prepare statement");
+    return 0;
+}
+
+int ear_store_open(struct ear_store **out, const char *path,
+                   struct ear_error *err)
+{
+    struct ear_store *st;
+    int rc;
+
+    *out = NULL;
+    st = calloc(1, sizeof *st);
+    if (!st)
+        return ear_error_set(err, EAR_ENOMEM, path, 0, 0, "out of memory");
+    st->path = strdup(path);
+    if (!st->path) {
+        free(st);
+        return ear_error_set(err, EAR_ENOMEM, path, 0, 0, "out of memory");
+    }
+    rc = ear_mkdir_parents(path, err);
+    if (rc < 0)
+        goto fail;
+    if (sqlite3_open_v2(path, &st->db,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+                            SQLITE_OPEN_NOMUTEX,
+                        NULL) != SQLITE_OK) {
+        rc = ear_error_set(err, EAR_EDB, path, 0, 0, "cannot open store: %s",
+                           st->db ? sqlite3_errmsg(st->db) : "out of memory");
+        goto fail;
+    }
+    sqlite3_busy_timeout(st->db, 5000);
+    sqlite3_extended_result_codes(st->db, 0);
+    /* journal_mode answers a row; exec ignores it. A file that is not a
+     * database fails here with "file is not a database". */
+    if ((rc = exec(st, "PRAGMA journal_mode = WAL", err, "open store")) < 0 ||
+        (rc = exec(st, "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;"
+                       " PRAGMA temp_store = MEMORY",
+                   err, "open store")) < 0)
+        goto fail;
+    rc = migrate(st, err);
+    if (rc < 0)
+        goto fail;
+    if ((rc = prepare(st, &st->mention_by_key,
+                      "SELECT id FROM mentions WHERE source = ?1 AND key = ?2",
+                      err)) < 0 ||
+        (rc = prepare(st, &st->mention_by_url,
+                      "SELECT id FROM mentions WHERE url = ?1 LIMIT 1", err)) <
+            0 ||
+        (rc = prepare(st, &st->mention_insert,
+                      "INSERT INTO mentions (source, key, guid, url, author, "
+                      "title, text, rating, reach, published, updated, "
+                      "first_seen, lang) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
+                      "?8, ?9, ?10, ?11, ?12, ?13)",
+                      err)) < 0 ||
+        (rc = prepare(st, &st->verdict_put,
+                      "INSERT OR REPLACE INTO verdicts (mention_id, flag, "
+                      "score, severity, categories, matches, brand, team, "
+                      "lang, explain, analyzed_at) VALUES (?1, ?2, ?3, ?4, "
+                      "?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                      err)) < 0)
+        goto fail;
+    *out = st;
+    return 0;
+fail:
+    ear_store_close(st);
+    return rc;
+}
+
+void ear_store_close(struct ear_store *st)
+{
+    if (!st)
+        return;
+    sqlite3_finalize(st->mention_by_key);
+    sqlite3_finalize(st->mention_by_url);
+    sqlite3_finalize(st->mention_insert);
+    sqlite3_finalize(st->verdict_put);
+    if (st->db)
+        sqlite3_close_v2(st->db);
+    free(st->path);
+    free(st);
+}
+
+struct sqlite3 *ear_store_db(struct ear_store *st)
+{
+    return st->db;
+}
+
+const char *ear_store_path(const struct ear_store *st)
+{
+    return st->path;
+}
+
+int ear_store_schema_version(struct ear_store *st)
+{
+    sqlite3_stmt *s = NULL;
+    int v = -1;
+
+    if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s, NULL) ==
+            SQLITE_OK &&
+        sqlite3_step(s) == SQLITE_ROW)
+        v = sqlite3_column_int(s, 0);
+    sqlite3_finalize(s);
+    return v;
+}
+
+int ear_store_begin(struct ear_store *st, struct ear_error *err)
+{
+    int rc;
+
+    if (st->depth++ > 0)
+        return 0;
+    rc = exec(st, "BEGIN IMMEDIATE", err, "begin transaction");
+    if (rc < 0)
+        st->depth = 0;
+    return rc;
+}
+
+int ear_store_commit(struct ear_store *st, struct ear_error *err)
+{
+    int rc;
+
+    if (st->depth == 0)
+        return 0;
+    if (--st->depth > 0)
+        return 0;
+    rc = exec(st, "COMMIT", err, "commit");
+    if (rc < 0) {
+        sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+    }
+    return rc;
+}
+
+void ear_store_rollback(struct ear_store *st)
+{
+    if (st->depth == 0)
+        return;
+    st->depth = 0;
+    sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+/* ------------------------------------------------------------------ binds */
+
+static void bind_text(sqlite3_stmt *s, int i, const char *v)
+{
+    if (v)
+        sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
+    else
+        sqlite3_bind_null(s, i);
+}
+
+static void bind_time(sqlite3_stmt *s, int i, int64_t t)
+{
+    if (t)
+        sqlite3_bind_int64(s, i, t);
+    else
+        sqlite3_bind_null(s, i);
+}
+
+static int col_text(char **dst, sqlite3_stmt *s, int i)
+{
+    const unsigned char *v = sqlite3_column_text(s, i);
+
+    return ear_str_set(dst, (const char *)v);
+}
+
+/* ------------------------------------------------------------------ sources */
+
+void ear_source_state_init(struct ear_source_state *s)
+{
+    memset(s, 0, sizeof *s);
+}
+
+void ear_source_state_dispose(struct ear_source_state *s)
+{
+    if (!s)
+        return;
+    free(s->name);
+    free(s->etag);
+    free(s->last_modified);
+    free(s->last_status);
+    free(s->last_error);
+    ear_source_state_init(s);
+}
+
+int ear_store_source_get(struct ear_store *st, const char *name,
+                         struct ear_source_state *s, struct ear_error *err)
+{
+    sqlite3_stmt *q = NULL;
+    int rc, step;
+
+    ear_source_state_init(s);
+    if (ear_str_set(&s->name, name) < 0)
+        return EAR_ENOMEM;
+    if (sqlite3_prepare_v2(st->db,
+                           "SELECT etag, last_modified, last_poll, "
+                           "last_success, last_new, next_due, failures, "
+                           "last_status, last_error, items_total FROM "
+                           "sources WHERE name = ?1",
+                           -1, &q, NULL) != SQLITE_OK)
+        return ear_store_error(st, err, "read source state");
+    bind_text(q, 1, name);
+    step = sqlite3_step(q);
+    if (step == SQLITE_DONE) {
+        rc = EAR_ENOTFOUND;
+    } else if (step != SQLITE_ROW) {
+        rc = ear_store_error(st, err, "read source state");
+    } else {
+        rc = 0;
+        if (col_text(&s->etag, q, 0) < 0 ||
+            col_text(&s->last_modified, q, 1) < 0 ||
+            col_text(&s->last_status, q, 7) < 0 ||
+            col_text(&s->last_error, q, 8) < 0)
+            rc = EAR_ENOMEM;
+        s->last_poll = sqlite3_column_int64(q, 2);
+        s->last_success = sqlite3_column_int64(q, 3);
+        s->last_new = sqlite3_column_int64(q, 4);
+        s->next_due = sqlite3_column_int64(q, 5);
+        s->failures = sqlite3_column_int(q, 6);
+        s->items_total = sqlite3_column_int64(q, 9);
+    }
+    sqlite3_finalize(q);
+    return rc;
+}
+
+int ear_store_source_put(struct ear_store *st,
+                         const struct ear_source_state *s,
+                         struct ear_error *err)
+{
+    sqlite3_stmt *q = NULL;
+    int rc = 0;
+
+    if (sqlite3_prepare_v2(
+            st->db,
+            "INSERT INTO sources (name, etag, last_modified, last_poll, "
+            "last_success, last_new, next_due, failures, last_status, "
+            "last_error, items_total) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
+            "?9, ?10, ?11) ON CONFLICT(name) DO UPDATE SET etag = ?2, "
+            "last_modified = ?3, last_poll = ?4, last_success = ?5, "
+            "last_new = ?6, next_due = ?7, failures = ?8, last_status = ?9, "
+            "last_error = ?10, items_total = ?11",
+            -1, &q, NULL) != SQLITE_OK)
+        return ear_store_error(st, err, "save source state");
+    bind_text(q, 1, s->name);
+    bind_text(q, 2, s->etag);
+    bind_text(q, 3, s->last_modified);
+    sqlite3_bind_int64(q, 4, s->last_poll);
+    sqlite3_bind_int64(q, 5, s->last_success);
+    sqlite3_bind_int64(q, 6, s->last_new);
+    sqlite3_bind_int64(q, 7, s->next_due);
+    sqlite3_bind_int(q, 8, s->failures);
+    bind_text(q, 9, s->last_status);
+    bind_text(q, 10, s->last_error);
+    sqlite3_bind_int64(q, 11, s->items_total);
+    if (sqlite3_step(q) != SQLITE_DONE)
+        rc = ear_store_error(st, err, "save source state");
+    sqlite3_finalize(q);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ mentions */
+
+static int lookup_id(struct ear_store *st, sqlite3_stmt *q, int64_t *id,
+                     struct ear_error *err)
+{
+    int step = sqlite3_step(q);
+    int rc = 0;
+
+    *id = 0;
+    if (step == SQLITE_ROW)
+        *id = sqlite3_column_int64(q, 0);
+    else if (step != SQLITE_DONE)
+        rc = ear_store_error(st, err, "look up mention");
+    sqlite3_reset(q);
+    sqlite3_clear_bindings(q);
+    return rc;
+}
+
+int ear_store_mention_put(struct ear_store *st, struct ear_mention *m,
+                          int *is_new, struct ear_error *err)
+{
+    sqlite3_stmt *q;
+    int64_t id = 0;
+    int rc;
+
+    *is_new = 0;
+    if (!m->source || !m->key)
+        return ear_error_set(err, EAR_EINVAL, m->source, 0, 0,
+                             "mention without source or key");
+    q = st->mention_by_key;
+    bind_text(q, 1, m->source);
+    bind_text(q, 2, m->key);
+    rc = lookup_id(st, q, &id, err);
+    if (rc < 0)
+        return rc;
+    if (!id && m->url) {
+        /* The same review seen through two sources is one mention. */
+        q = st->mention_by_url;
+        bind_text(q, 1, m->url);
+        rc = lookup_id(st, q, &id, err);
+        if (rc < 0)
+            return rc;
+    }
+    if (id) {
+        m->id = id;
+        return 0;
+    }
+    if (!m->first_seen)
+        m->first_seen = ear_now();
+    q = st->mention_insert;
+    bind_text(q, 1, m->source);
+    bind_text(q, 2, m->key);
+    bind_text(q, 3, m->guid);
+    bind_text(q, 4, m->url);
+    bind_text(q, 5, m->author);
+    bind_text(q, 6, m->title);
+    bind_text(q, 7, m->text);
+    if (m->rating > 0)
+        sqlite3_bind_double(q, 8, m->rating);
+    else
+        sqlite3_bind_null(q, 8);
+    if (m->reach >= 0)
+        sqlite3_bind_int64(q, 9, m->reach);
+    else
+        sqlite3_bind_null(q, 9);
+    bind_time(q, 10, m->published);
+    bind_time(q, 11, m->updated);
+    sqlite3_bind_int64(q, 12, m->first_seen);
+    bind_text(q, 13, m->lang[0] ? m->lang : NULL);
+    if (sqlite3_step(q) != SQLITE_DONE)
+        rc = ear_store_error(st, err, "insert mention");
+    sqlite3_reset(q);
+    sqlite3_clear_bindings(q);
+    if (rc < 0)
+        return rc;
+    m->id = sqlite3_last_insert_rowid(st->db);
+    *is_new = 1;
+    return 0;
+}
+
+int ear_store_mention_get(struct ear_store *st, int64_t id,
+                          struct ear_mention *m, struct ear_error *err)
+{
+    sqlite3_stmt *q = NULL;
+    const unsigned char *lang;
+    int rc = 0, step;
+
+    ear_mention_init(m);
+    if (sqlite3_prepare_v2(st->db,
+                           "SELECT source, key, guid, url, author, title, "
+                           "text, rating, reach, published, updated, "
+                           "first_seen, lang FROM mentions WHERE id = ?1",
+                           -1, &q, NULL) != SQLITE_OK)
+        return ear_store_error(st, err, "read mention");
+    sqlite3_bind_int64(q, 1, id);
+    step = sqlite3_step(q);
+    if (step == SQLITE_DONE) {
+        rc = ear_error_set(err, EAR_ENOTFOUND, NULL, 0, 0,
+                           "no mention with id %lld", (long long)id);
+    } else if (step != SQLITE_ROW) {
+        rc = ear_store_error(st, err, "read mention");
+    } else {
+        m->id = id;
+        if (col_text(&m->source, q, 0) < 0 || col_text(&m->key, q, 1) < 0 ||
+            col_text(&m->guid, q, 2) < 0 || col_text(&m->url, q, 3) < 0 ||
+            col_text(&m->author, q, 4) < 0 || col_text(&m->title, q, 5) < 0 ||
+            col_text(&m->text, q, 6) < 0)
+            rc = EAR_ENOMEM;
+        m->rating = sqlite3_column_type(q, 7) == SQLITE_NULL
+                        ? 0.0
+                        : sqlite3_column_double(q, 7);
+        m->reach = sqlite3_column_type(q, 8) == SQLITE_NULL
+                       ? -1
+                       : sqlite3_column_int64(q, 8);
+        m->published = sqlite3_column_int64(q, 9);
+        m->updated = sqlite3_column_int64(q, 10);
+        m->first_seen = sqlite3_column_int64(q, 11);
+        lang = sqlite3_column_text(q, 12);
+        if (lang)
+            snprintf(m->lang, sizeof m->lang, "%s", (const char *)lang);
+    }
+    sqlite3_finalize(q);
+    if (rc < 0)
+        ear_mention_dispose(m);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ verdicts */
+
+static char *verdict_categories_json(const struct ear_verdict *v)
+{
+    json_t *a = json_array();
+    char *s;
+    size_t i;
+
+    if (!a)
+        return NULL;
+    for (i = 0; i < v->ncategories; i++)
+        json_array_append_new(a, json_string(v->categories[i]));
+    s = json_dumps(a, JSON_COMPACT);
+    json_decref(a);
+    return s;
+}
+
+static char *verdict_matches_json(const struct ear_verdict *v)
+{
+    json_t *a = json_array(), *o;
+    char *s;
+    size_t i;
+
+    if (!a)
+        return NULL;
+    for (i = 0; i < v->nmatches; i++) {
+        const struct ear_match *m = &v->matches[i];
+        o = json_pack("{s:s?, s:s?, s:s?, s:I, s:I, s:s?, s:f}", "rule",
+                      m->rule, "category", m->category, "field", m->field,
+                      "start", (json_int_t)m->start, "end",
+                      (json_int_t)m->end, "text", m->text, "weight",
+                      m->weight);
+        if (o)
+            json_array_append_new(a, o);
+    }
+    s = json_dumps(a, JSON_COMPACT);
+    json_decref(a);
+    return s;
+}
+
+int ear_store_verdict_put(struct ear_store *st, int64_t mention_id,
+                          const struct ear_verdict *v, struct ear_error *err)
+{
+    sqlite3_stmt *q = st->verdict_put;
+    char *cats = verdict_categories_json(v);
+    char *matches = verdict_matches_json(v);
+    int rc = 0;
+
+    if (!cats || !matches) {
+        free(cats);
+        free(matches);
+        return ear_error_set(err, EAR_ENOMEM, NULL, 0, 0, "out of memory");
+    }
+    sqlite3_bind_int64(q, 1, mention_id);
+    sqlite3_bind_int(q, 2, v->flag ? 1 : 0);
+    sqlite3_bind_double(q, 3, v->score);
+    sqlite3_bind_int(q, 4, (int)v->severity);
+    bind_text(q, 5, cats);
+    bind_text(q, 6, matches);
+    bind_text(q, 7, v->brand);
+    bind_text(q, 8, v->team);
+    bind_text(q, 9, v->lang[0] ? v->lang : NULL);
+    bind_text(q, 10, v->explain);
+    sqlite3_bind_int64(q, 11, ear_now());
+    if (sqlite3_step(q) != SQLITE_DONE)
+        rc = ear_store_error(st, err, "save verdict");
+    sqlite3_reset(q);
+    sqlite3_clear_bindings(q);
+    free(cats);
+    free(matches);
+    return rc;
+}
+
+static int parse_verdict_json(struct ear_verdict *v, const char *cats,
+                              const char *matches)
+{
+    json_t *a, *o;
+    size_t i;
+    int rc = 0;
+
+    a = cats ? json_loads(cats, 0, NULL) : NULL;
+    if (json_is_array(a))
+        json_array_foreach(a, i, o)
+            if (json_is_string(o) &&
+                ear_verdict_add_category(v, json_string_value(o)) < 0)
+                rc = EAR_ENOMEM;
+    json_decref(a);
+    a = matches ? json_loads(matches, 0, NULL) : NULL;
+    if (json_is_array(a))
+        json_array_foreach(a, i, o) {
+            struct ear_match *m;
+            const char *text = json_string_value(json_object_get(o, "text"));
+            size_t start = (size_t)json_integer_value(
+                json_object_get(o, "start"));
+            size_t end = (size_t)json_integer_value(json_object_get(o, "end"));
+
+            if (ear_verdict_add_match(
+                    v, json_string_value(json_object_get(o, "rule")),
+                    json_string_value(json_object_get(o, "category")),
+                    json_string_value(json_object_get(o, "field")), NULL, 0,
+                    0, json_real_value(json_object_get(o, "weight"))) < 0) {
+                rc = EAR_ENOMEM;
+                continue;
+            }
+            m = &v->matches[v->nmatches - 1];
+            m->start = start;
+            m->end = end;
+            if (text && ear_str_set(&m->text, text) < 0)
+                rc = EAR_ENOMEM;
+        }
+    json_decref(a);
+    return rc;
+}
+
+int ear_store_verdict_get(struct ear_store *st, int64_t mention_id,
+                          struct ear_verdict *v, struct ear_error *err)
+{
+    sqlite3_stmt *q = NULL;
+    const unsigned char *lang;
+    int rc = 0, step;
+
+    ear_verdict_init(v);
+    if (sqlite3_prepare_v2(st->db,
+                           "SELECT flag, score, severity, categories, "
+                           "matches, brand, team, lang, explain FROM "
+                           "verdicts WHERE mention_id = ?1",
+                           -1, &q, NULL) != SQLITE_OK)
+        return ear_store_error(st, err, "read verdict");
+    sqlite3_bind_int64(q, 1, mention_id);
+    step = sqlite3_step(q);
+    if (step == SQLITE_DONE) {
+        rc = ear_error_set(err, EAR_ENOTFOUND, NULL, 0, 0,
+                           "mention %lld has no verdict",
+                           (long long)mention_id);
+    } else if (step != SQLITE_ROW) {
+        rc = ear_store_error(st, err, "read verdict");
+    } else {
+        v->flag = sqlite3_column_int(q, 0);
+        v->score = sqlite3_column_double(q, 1);
+        v->severity = (enum ear_severity)sqlite3_column_int(q, 2);
+        rc = parse_verdict_json(v, (const char *)sqlite3_column_text(q, 3),
+                                (const char *)sqlite3_column_text(q, 4));
+        if (rc == 0 && (col_text(&v->brand, q, 5) < 0 ||
+                        col_text(&v->team, q, 6) < 0 ||
+                        col_text(&v->explain, q, 8) < 0))
+            rc = EAR_ENOMEM;
+        lang = sqlite3_column_text(q, 7);
+        if (lang)
+            snprintf(v->lang, sizeof v->lang, "%s", (const char *)lang);
+    }
+    sqlite3_finalize(q);
+    if (rc < 0)
+        ear_verdict_dispose(v);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ events */
+
+int ear_store_event(struct ear_store *st, int64_t queue_id,
+                    int64_t mention_id, const char *actor, const char *kind,
+                    const char *from_state, const char *to_state,
+                    const char *note, struct ear_error *err)
+{
+    sqlite3_stmt *q = NULL;
+    int rc = 0;
+
+    if (sqlite3_prepare_v2(st->db,
+                           "INSERT INTO events (at, queue_id, mention_id, "
+                           "actor, kind, from_state, to_state, note) VALUES "
+                           "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                           -1, &q, NULL) != SQLITE_OK)
+        return ear_store_error(st, err, "record event");
+    sqlite3_bind_int64(q, 1, ear_now());
+    if (queue_id)
+        sqlite3_bind_int64(q, 2, queue_id);
+    if (mention_id)
+        sqlite3_bind_int64(q, 3, mention_id);
+    bind_text(q, 4, actor);
+    bind_text(q, 5, kind);
+    bind_text(q, 6, from_state);
+    bind_text(q, 7, to_state);
+    bind_text(q, 8, note);
+    if (sqlite3_step(q) != SQLITE_DONE)
+        rc = ear_store_error(st, err, "record event");
+    sqlite3_finalize(q);
+    return rc;
+}

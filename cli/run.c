@@ -400,6 +400,16 @@ int ear_cmd_run(struct ear_cli *cli, int argc, char **argv)
                        sizeof *r.reports);
     user_agent(ua, sizeof ua, r.cfg);
     fopts.user_agent = ua;
+    if (r.cfg->fetch_max_conns)
+        fopts.max_total_conns = r.cfg->fetch_max_conns;
+    if (r.cfg->fetch_max_host)
+        fopts.max_host_conns = r.cfg->fetch_max_host;
+    if (r.cfg->fetch_timeout)
+        fopts.timeout_s = r.cfg->fetch_timeout;
+    if (r.cfg->fetch_connect_timeout)
+        fopts.connect_timeout_s = r.cfg->fetch_connect_timeout;
+    if (r.cfg->fetch_max_body)
+        fopts.max_body = (size_t)r.cfg->fetch_max_body;
     ear_error_clear(&err);
     if (!r.reports || ear_fetcher_new(&fetcher, &fopts, &err) < 0) {
         ear_cli_error(cli, &err);

@@ -409,7 +409,7 @@ static int load_teams(struct loader *ld, const struct ear_ynode *n)
 static int check_names(struct loader *ld, const struct ear_ynode *n,
                        char **names, int kind)
 {
-    size_t i, k;
+    size_t i;
 
     if (!names)
         return 0;
@@ -427,7 +427,6 @@ static int check_names(struct loader *ld, const struct ear_ynode *n,
             return ear_error_set(ld->err, EAR_EINVAL, ld->path, at->line,
                                  at->col, "unknown %s '%s'",
                                  kind == 'b' ? "brand" : "source", names[i]);
-        (void)k;
     }
     return 0;
 }
@@ -610,10 +609,40 @@ static int load_root(struct loader *ld, const struct ear_ynode *root)
                              cfg->default_team);
     }
     v = ear_ynode_get(root, "fetch");
-    if (v && ((rc = want(ld, v, EAR_Y_MAP, "fetch")) < 0 ||
-              (rc = ear_ynode_check_keys(v, fetch_keys, ld->path, ld->err)) <
-                  0))
-        return rc;
+    if (v) {
+        long long x;
+        if ((rc = want(ld, v, EAR_Y_MAP, "fetch")) < 0 ||
+            (rc = ear_ynode_check_keys(v, fetch_keys, ld->path, ld->err)) < 0)
+            return rc;
+        x = 0;
+        if ((rc = ear_ynode_int(&x, ear_ynode_get(v, "max_connections"), 1,
+                                1024, ld->path, "max_connections",
+                                ld->err)) < 0)
+            return rc;
+        cfg->fetch_max_conns = (long)x;
+        x = 0;
+        if ((rc = ear_ynode_int(&x, ear_ynode_get(v, "max_per_host"), 1, 256,
+                                ld->path, "max_per_host", ld->err)) < 0)
+            return rc;
+        cfg->fetch_max_host = (long)x;
+        x = 0;
+        if ((rc = ear_ynode_int(&x, ear_ynode_get(v, "timeout"), 1, 3600,
+                                ld->path, "timeout", ld->err)) < 0)
+            return rc;
+        cfg->fetch_timeout = (long)x;
+        x = 0;
+        if ((rc = ear_ynode_int(&x, ear_ynode_get(v, "connect_timeout"), 1,
+                                600, ld->path, "connect_timeout", ld->err)) <
+            0)
+            return rc;
+        cfg->fetch_connect_timeout = (long)x;
+        x = 0;
+        if ((rc = ear_ynode_int(&x, ear_ynode_get(v, "max_body"), 1024,
+                                (long long)1 << 31, ld->path, "max_body",
+                                ld->err)) < 0)
+            return rc;
+        cfg->fetch_max_body = x;
+    }
     return 0;
 }
 

@@ -339,6 +339,12 @@ struct ear_config {
     struct ear_sink_cfg *sinks;
     size_t nsinks;
     char *contact;    /* contact URL for the User-Agent */
+    /* fetch: global fetcher limits; 0 = the fetcher's default */
+    long fetch_max_conns;
+    long fetch_max_host;
+    long fetch_timeout;
+    long fetch_connect_timeout;
+    long long fetch_max_body;
     struct ear_yaml *doc; /* owned; opts nodes point into it */
 };
 

@@ -177,6 +177,7 @@ static void on_result(struct ear_fetch_result *res, void *payload)
         rep->status = "failed";
         snprintf(rep->error, sizeof rep->error, "%s",
                  ear_error_format(&err, buf, sizeof buf));
+        ear_cli_err(r->cli, "%s: %s", res->src->name, rep->error);
         r->fatal = 1;
         return;
     }
@@ -218,9 +219,12 @@ static void on_result(struct ear_fetch_result *res, void *payload)
         rep->fresh = rep->flagged = rep->queued = 0;
         snprintf(rep->error, sizeof rep->error, "%s",
                  ear_error_format(&err, buf, sizeof buf));
-        if (rc == EAR_EDB || rc == EAR_EBUSY || rc == EAR_ENOMEM)
+        if (rc == EAR_EDB || rc == EAR_EBUSY || rc == EAR_ENOMEM) {
+            /* The store itself failed: say so where errors go, not only
+             * in the summary. Nothing of this source was written. */
+            ear_cli_err(r->cli, "%s: %s", res->src->name, rep->error);
             r->fatal = 1;
-        else
+        } else
             save_failure(r, &state, res, rep);
     } else {
         rep->status = res->not_modified ? "not-modified" : "ok";

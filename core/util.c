@@ -206,7 +206,11 @@ static int read_zone(const char **pp, long *off)
         if (strncasecmp(p, names[i].name, n) == 0 &&
             !isalpha((unsigned char)p[n])) {
             *off = names[i].hours * 3600L;
-            *pp = p + n;
+            p += n;
+            /* "GMT+1", "UTC+01:00": an offset written after the name. */
+            if ((*p == '+' || *p == '-') && *off == 0)
+                return read_zone(&p, off) < 0 ? -1 : (*pp = p, 0);
+            *pp = p;
             return 0;
         }
     }
@@ -247,6 +251,12 @@ static int finish(int64_t *out, struct tm *tm, long off, const char *p)
     time_t t;
 
     p = skip_ws(p);
+    /* A zone name in parentheses after the offset, "+0100 (CET)". */
+    if (*p == '(') {
+        const char *close = strchr(p, ')');
+        if (close)
+            p = skip_ws(close + 1);
+    }
     if (*p)
         return EAR_EPARSE;
     if (tm->tm_mon < 0 || tm->tm_mon > 11 || tm->tm_mday < 1 ||
@@ -288,10 +298,36 @@ static int parse_iso(int64_t *out, const char *p)
     struct tm tm;
     long off = 0;
 
+    char sep;
+
     memset(&tm, 0, sizeof tm);
-    if (read_num(&p, 4, 4, &tm.tm_year) < 0 || *p++ != '-')
+    if (read_num(&p, 4, 4, &tm.tm_year) < 0)
         return EAR_EPARSE;
-    if (read_num(&p, 1, 2, &tm.tm_mon) < 0 || *p++ != '-')
+    sep = *p;
+    if (isdigit((unsigned char)sep)) {
+        /* Basic format: 20260301T100000Z */
+        if (read_num(&p, 2, 2, &tm.tm_mon) < 0 ||
+            read_num(&p, 2, 2, &tm.tm_mday) < 0)
+            return EAR_EPARSE;
+        if (*p == 'T' && isdigit((unsigned char)p[1])) {
+            p++;
+            if (read_num(&p, 2, 2, &tm.tm_hour) < 0 ||
+                read_num(&p, 2, 2, &tm.tm_min) < 0)
+                return EAR_EPARSE;
+            if (isdigit((unsigned char)*p) &&
+                read_num(&p, 2, 2, &tm.tm_sec) < 0)
+                return EAR_EPARSE;
+            if (read_zone(&p, &off) < 0)
+                return EAR_EPARSE;
+        }
+        tm.tm_year -= 1900;
+        tm.tm_mon -= 1;
+        return finish(out, &tm, off, p);
+    }
+    if (sep != '-' && sep != '/')
+        return EAR_EPARSE;
+    p++;
+    if (read_num(&p, 1, 2, &tm.tm_mon) < 0 || *p++ != sep)
         return EAR_EPARSE;
     if (read_num(&p, 1, 2, &tm.tm_mday) < 0)
         return EAR_EPARSE;
@@ -380,7 +416,9 @@ int ear_time_parse(int64_t *out, const char *s)
         return EAR_EPARSE;
     if (isdigit((unsigned char)p[0]) && isdigit((unsigned char)p[1]) &&
         isdigit((unsigned char)p[2]) && isdigit((unsigned char)p[3]) &&
-        p[4] == '-')
+        (p[4] == '-' || p[4] == '/' ||
+         (isdigit((unsigned char)p[4]) && strlen(p) >= 8 &&
+          (p[8] == 'T' || p[8] == '\0') && isdigit((unsigned char)p[7]))))
         return parse_iso(out, p);
     errno = 0;
     v = strtoll(p, &end, 10);
@@ -478,6 +516,20 @@ int ear_utf8_valid(const char *s, size_t len)
     size_t i = 0, n;
 
     while (i < len) {
+        /* ASCII fast path, eight bytes at a time: most feed text is. */
+        while (i + 8 <= len) {
+            uint64_t w;
+            memcpy(&w, p + i, 8);
+            if (w & 0x8080808080808080ULL)
+                break;
+            i += 8;
+        }
+        if (i >= len)
+            break;
+        if (p[i] < 0x80) {
+            i++;
+            continue;
+        }
         n = utf8_seq(p + i, len - i);
         if (!n)
             return 0;

@@ -1,0 +1,124 @@
+/*
+ * fetcher: turns sources into mention records.
+ *
+ * Two halves. ear_feed_parse() turns one document (RSS 0.9x/2.0, RSS 1.0
+ * RDF, Atom 0.3/1.0, JSON Feed 1.0/1.1) into struct ear_mention records:
+ * plain UTF-8 text, resolved and canonical links, stable keys, Unix times.
+ * struct ear_fetcher polls many sources at once on one libcurl multi handle
+ * (file://, http://, https://), with conditional GET, compression, caps on
+ * size and time, and reports each source's outcome through a callback.
+ */
+#ifndef EAR_FETCHER_H
+#define EAR_FETCHER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/core.h"
+
+/* Feed-level metadata. Strings are owned, NULL when absent. */
+struct ear_feed_info {
+    char *title;
+    char *link;
+};
+
+void ear_feed_info_dispose(struct ear_feed_info *fi); /* NULL is fine */
+
+/* Parses one document into mentions, appended to *items (items already in
+ * the list stay, also on failure; items parsed before a failure are kept).
+ *
+ * type: "rss", "atom", "rdf", "jsonfeed", or NULL to detect from the
+ * content (root element, JSON shape), then from content_type (may be NULL).
+ * A forced type whose root does not match is EAR_EPARSE.
+ * base_url (may be NULL) resolves relative links, together with xml:base.
+ * content_type may carry a charset, used when the document declares none.
+ * source_name (may be NULL) fills m->source and err->source.
+ * info (may be NULL) receives the feed's title and link; its old strings
+ * are freed first.
+ *
+ * Returns 0, EAR_EPARSE (err->line when known; malformed XML that libxml2
+ * can recover from is not an error), EAR_EINVAL (unknown type) or
+ * EAR_ENOMEM. */
+int ear_feed_parse(struct ear_mention_list *items, struct ear_feed_info *info,
+                   const char *body, size_t len, const char *base_url,
+                   const char *type, const char *content_type,
+                   const char *source_name, struct ear_error *err);
+
+/* HTML (or an HTML fragment) to plain UTF-8 text: block elements become
+ * line breaks, script/style are dropped, entities decoded, whitespace
+ * normalised (no empty lines, no leading or trailing space). New *out, free
+ * with free(). Returns 0 or EAR_ENOMEM. */
+int ear_html_to_text(char **out, const char *html, size_t len);
+
+/* The canonical form of a link: lower-case scheme and host, tracking
+ * parameters (utm_*, fbclid, gclid, ...) dropped, Google redirect links
+ * (google.com/url?...&url=REAL) unwrapped. New *out (a copy of url when it
+ * cannot be parsed). Returns 0 or EAR_ENOMEM. */
+int ear_url_canonical(char **out, const char *url);
+
+/* A file path (relative paths against the working directory) as a
+ * file:// URL. A string that already has a scheme is copied. New *out.
+ * Returns 0, EAR_ENOMEM or EAR_EIO (no working directory). */
+int ear_fetch_file_url(char **out, const char *path, struct ear_error *err);
+
+/* ------------------------------------------------------------- polling */
+
+struct ear_fetch_opts {
+    long max_total_conns;   /* connections over all hosts */
+    long max_host_conns;    /* connections to one host */
+    long connect_timeout_s;
+    long timeout_s;         /* whole transfer */
+    size_t max_body;        /* decompressed body bytes */
+    long max_redirs;
+    const char *user_agent; /* NULL = "earshot/VERSION" */
+};
+
+#define EAR_FETCH_OPTS_INIT {16, 4, 10, 60, (size_t)16 << 20, 5, NULL}
+
+/* What one source's poll produced. Everything is owned by the result and
+ * valid only during the callback; the callback may move items out (steal
+ * items.v and zero the list), and likewise etag / last_modified (take the
+ * pointer and set the field to NULL). */
+struct ear_fetch_result {
+    const struct ear_source_cfg *src; /* borrowed: as given to add */
+    int rc;                  /* 0 ok, or negative enum ear_err */
+    int not_modified;        /* 304: nothing parsed */
+    long http_status;        /* 0 for file:// */
+    char *etag;              /* validators to store, NULL when none */
+    char *last_modified;
+    int64_t retry_after;     /* seconds from a 429/503 Retry-After, or 0 */
+    struct ear_feed_info feed;
+    struct ear_mention_list items;
+    struct ear_error err;    /* err.source = source name; text in words */
+    size_t bytes;            /* body bytes received, after decoding */
+    double seconds;          /* whole transfer */
+};
+
+typedef void (*ear_fetch_cb)(struct ear_fetch_result *res, void *payload);
+
+struct ear_fetcher; /* opaque: one libcurl multi handle */
+
+/* New *out: free with ear_fetcher_free(). opts may be NULL (defaults);
+ * copies opts. Returns 0, EAR_ENOMEM or EAR_EHTTP (libcurl refused). */
+int ear_fetcher_new(struct ear_fetcher **out, const struct ear_fetch_opts *opts,
+                    struct ear_error *err);
+
+/* Queues one source for the next perform. src is borrowed and must stay
+ * valid until that perform returns; state (may be NULL) gives the etag and
+ * last_modified for a conditional GET and is copied. A URL without a
+ * scheme is taken as a file path. Returns 0 or EAR_ENOMEM. */
+int ear_fetcher_add(struct ear_fetcher *f, const struct ear_source_cfg *src,
+                    const struct ear_source_state *state,
+                    struct ear_error *err);
+
+/* Runs every queued source at once on the multi handle and calls cb once
+ * per source as each finishes (success, 304 or failure); one broken source
+ * never stops the others. The queue is empty afterwards; connections stay
+ * cached for the next perform. Returns 0 when every source was polled
+ * (whatever their outcome), or EAR_ENOMEM / EAR_EHTTP when the multi handle
+ * itself failed (sources not yet reported are then reported as failed). */
+int ear_fetcher_perform(struct ear_fetcher *f, ear_fetch_cb cb, void *payload);
+
+void ear_fetcher_free(struct ear_fetcher *f); /* NULL is fine */
+
+#endif

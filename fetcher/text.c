@@ -1,0 +1,335 @@
+/*
+ * Plain text from HTML, XHTML and plain strings.
+ *
+ * Every text field of a mention passes through struct ear_text, which
+ * normalises whitespace while appending: a run of blanks becomes one space,
+ * a line break is written only between two pieces of text. HTML is parsed
+ * by libxml2's HTML parser (entities decoded, broken markup recovered) into
+ * a tree that ear_text__node() walks: block elements become line breaks,
+ * script/style and friends are dropped. Atom's inline XHTML is already a
+ * tree and takes the same walk.
+ */
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fetcher/fetcher_int.h"
+
+#define TEXT_MAX ((size_t)4 << 20) /* longer text is cut, not refused */
+#define WALK_DEPTH_MAX 512
+
+void ear_text__init(struct ear_text *t, size_t max)
+{
+    ear_buf_init(&t->buf, max ? max : TEXT_MAX);
+    t->pending_space = 0;
+    t->pending_break = 0;
+    t->rc = 0;
+}
+
+static void text_put(struct ear_text *t, const char *s, size_t n)
+{
+    size_t room;
+
+    if (t->rc < 0 || n == 0)
+        return;
+    if (t->buf.len > 0) {
+        const char *sep = t->pending_break ? "\n" : " ";
+
+        if ((t->pending_break || t->pending_space)
+            && t->buf.len < t->buf.max) {
+            t->rc = ear_buf_addn(&t->buf, sep, 1);
+            if (t->rc < 0)
+                return;
+        }
+    }
+    t->pending_break = 0;
+    t->pending_space = 0;
+    room = t->buf.max - t->buf.len;
+    if (n > room) {
+        /* Cut at a character boundary; the rest of the text is lost. */
+        n = room;
+        while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+            n--;
+    }
+    if (n)
+        t->rc = ear_buf_addn(&t->buf, s, n);
+}
+
+void ear_text__add(struct ear_text *t, const char *s, size_t len,
+                   int newlines)
+{
+    size_t i = 0, start;
+
+    while (i < len && t->rc == 0) {
+        unsigned char c = (unsigned char)s[i];
+
+        if (c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v') {
+            t->pending_space = 1;
+            i++;
+            continue;
+        }
+        if (c == '\n') {
+            if (newlines)
+                t->pending_break = 1;
+            else
+                t->pending_space = 1;
+            i++;
+            continue;
+        }
+        if (c == 0xC2 && i + 1 < len && (unsigned char)s[i + 1] == 0xA0) {
+            t->pending_space = 1; /* no-break space */
+            i += 2;
+            continue;
+        }
+        start = i;
+        while (i < len) {
+            c = (unsigned char)s[i];
+            if (c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v'
+                || c == '\n' || c == 0xC2 || c == '\0')
+                break;
+            i++;
+        }
+        if (i == start) {
+            /* 0xC2 not followed by 0xA0, or a NUL byte */
+            if (c == '\0') {
+                i++;
+                continue;
+            }
+            i++;
+        }
+        text_put(t, s + start, i - start);
+    }
+}
+
+void ear_text__break(struct ear_text *t)
+{
+    t->pending_break = 1;
+}
+
+char *ear_text__take(struct ear_text *t, int *rc)
+{
+    char *s;
+
+    if (t->rc < 0) {
+        *rc = t->rc;
+        ear_buf_dispose(&t->buf);
+        return NULL;
+    }
+    s = ear_buf_take(&t->buf, NULL);
+    if (!s)
+        *rc = EAR_ENOMEM;
+    ear_buf_dispose(&t->buf);
+    return s;
+}
+
+/* ------------------------------------------------------------ the walk */
+
+/* Sorted: looked up with bsearch. */
+static const char *const block_tags[] = {
+    "address", "article", "aside", "blockquote", "body", "br", "caption",
+    "center", "dd", "details", "dialog", "dir", "div", "dl", "dt",
+    "fieldset", "figcaption", "figure", "footer", "form", "h1", "h2", "h3",
+    "h4", "h5", "h6", "header", "hr", "html", "legend", "li", "main",
+    "menu", "nav", "ol", "p", "pre", "section", "summary", "table",
+    "tbody", "tfoot", "thead", "tr", "ul"
+};
+
+static const char *const dropped_tags[] = {
+    "applet", "audio", "button", "canvas", "embed", "head", "iframe",
+    "map", "math", "noscript", "object", "script", "select", "style",
+    "svg", "template", "textarea", "title", "video"
+};
+
+static int cmp_tag(const void *key, const void *elem)
+{
+    return strcmp((const char *)key, *(const char *const *)elem);
+}
+
+static int tag_in(const xmlChar *name, const char *const *set, size_t n)
+{
+    char low[16];
+    size_t i;
+
+    for (i = 0; name[i]; i++) {
+        if (i + 1 >= sizeof(low))
+            return 0;
+        low[i] = (char)(name[i] >= 'A' && name[i] <= 'Z' ? name[i] + 32
+                                                         : name[i]);
+    }
+    low[i] = '\0';
+    return bsearch(low, set, n, sizeof(*set), cmp_tag) != NULL;
+}
+
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
+static void walk(struct ear_text *t, const xmlNode *node, int depth,
+                 int pre)
+{
+    const xmlNode *c;
+
+    if (depth > WALK_DEPTH_MAX)
+        return;
+    for (c = node->children; c && t->rc == 0; c = c->next) {
+        switch (c->type) {
+        case XML_TEXT_NODE:
+        case XML_CDATA_SECTION_NODE:
+            if (c->content)
+                ear_text__add(t, (const char *)c->content,
+                              strlen((const char *)c->content), pre);
+            break;
+        case XML_ELEMENT_NODE: {
+            int block, sub_pre;
+
+            if (tag_in(c->name, dropped_tags, NELEM(dropped_tags)))
+                break;
+            block = tag_in(c->name, block_tags, NELEM(block_tags));
+            sub_pre = pre || xmlStrcasecmp(c->name, BAD_CAST "pre") == 0;
+            if (block)
+                ear_text__break(t);
+            else if (xmlStrcasecmp(c->name, BAD_CAST "td") == 0
+                     || xmlStrcasecmp(c->name, BAD_CAST "th") == 0)
+                t->pending_space = 1;
+            walk(t, c, depth + 1, sub_pre);
+            if (block)
+                ear_text__break(t);
+            break;
+        }
+        case XML_ENTITY_REF_NODE:
+            /* An entity libxml2 could not expand (no DTD): its children
+             * hold the replacement when it is known. */
+            walk(t, c, depth + 1, pre);
+            break;
+        default:
+            break;
+        }
+    }
+}
+
+void ear_text__node(struct ear_text *t, const xmlNode *node)
+{
+    walk(t, node, 0, 0);
+}
+
+/* ------------------------------------------------------------ HTML */
+
+void ear_html__init(struct ear_html *h)
+{
+    h->ctxt = NULL;
+}
+
+void ear_html__dispose(struct ear_html *h)
+{
+    if (h->ctxt)
+        htmlFreeParserCtxt(h->ctxt);
+    h->ctxt = NULL;
+}
+
+static int needs_html(const char *s, size_t len)
+{
+    return memchr(s, '<', len) != NULL || memchr(s, '&', len) != NULL;
+}
+
+int ear_html__text(struct ear_html *h, struct ear_text *t, const char *html,
+                   size_t len)
+{
+    htmlDocPtr doc;
+    int opts = HTML_PARSE_RECOVER | HTML_PARSE_NOERROR
+               | HTML_PARSE_NOWARNING | HTML_PARSE_NONET
+               | HTML_PARSE_NODEFDTD | HTML_PARSE_COMPACT
+               | HTML_PARSE_IGNORE_ENC;
+
+    if (len == 0)
+        return 0;
+    if (!needs_html(html, len)) {
+        ear_text__add(t, html, len, 0);
+        return t->rc;
+    }
+    if (len > INT_MAX)
+        len = INT_MAX;
+    if (!h->ctxt) {
+        h->ctxt = htmlNewParserCtxt();
+        if (!h->ctxt)
+            return EAR_ENOMEM;
+    }
+    doc = htmlCtxtReadMemory(h->ctxt, html, (int)len, NULL, "UTF-8", opts);
+    if (!doc) {
+        /* libxml2 gives up only on memory or empty input: keep the raw
+         * text rather than lose it. */
+        ear_text__add(t, html, len, 0);
+        return t->rc;
+    }
+    walk(t, (const xmlNode *)doc, 0, 0);
+    xmlFreeDoc(doc);
+    return t->rc;
+}
+
+/* Whether s has a tag libxml2 knows as HTML ("<b>", "</p>"), as opposed
+ * to text that merely contains '<' ("5 < 6", "<ok>"). */
+static int has_html_tag(const char *s, size_t len)
+{
+    const char *p = s, *end = s + len;
+
+    while (p < end) {
+        const char *lt = memchr(p, '<', (size_t)(end - p));
+        char name[16];
+        size_t n = 0;
+
+        if (!lt)
+            return 0;
+        p = lt + 1;
+        if (p < end && *p == '/')
+            p++;
+        while (p < end && n + 1 < sizeof(name)
+               && ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')
+                   || (*p >= '0' && *p <= '9'))) {
+            name[n++] = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
+            p++;
+        }
+        name[n] = '\0';
+        if (n && p < end && (*p == '>' || *p == ' ' || *p == '/')
+            && htmlTagLookup(BAD_CAST name))
+            return 1;
+    }
+    return 0;
+}
+
+int ear_html__convert(struct ear_html *h, char **out, const char *html,
+                      size_t len, int oneline)
+{
+    struct ear_text t;
+    int rc;
+
+    ear_text__init(&t, 0);
+    /* A title is HTML only when it has real tags or entities. */
+    if (oneline && memchr(html, '<', len) && !has_html_tag(html, len)) {
+        ear_text__add(&t, html, len, 0);
+        rc = t.rc;
+    } else {
+        rc = ear_html__text(h, &t, html, len);
+    }
+    if (rc < 0) {
+        ear_buf_dispose(&t.buf);
+        return rc;
+    }
+    rc = 0;
+    *out = ear_text__take(&t, &rc);
+    if (*out && oneline) {
+        char *p;
+
+        for (p = *out; *p; p++)
+            if (*p == '\n')
+                *p = ' ';
+    }
+    return rc;
+}
+
+int ear_html_to_text(char **out, const char *html, size_t len)
+{
+    struct ear_html h;
+    int rc;
+
+    ear_html__init(&h);
+    rc = ear_html__convert(&h, out, html, len, 0);
+    ear_html__dispose(&h);
+    return rc;
+}

@@ -61,6 +61,11 @@ static void test_dates(void)
     check_time("2026-11-23 10:15:00", "2026-11-23T10:15:00Z");
     check_time("2026-11-23", "2026-11-23T00:00:00Z");
     check_time("1795426500", "2026-11-23T09:35:00Z");
+    check_time("Mon, 23 Nov 2026 10:15:00 GMT+1", "2026-11-23T09:15:00Z");
+    check_time("Mon, 23 Nov 2026 10:15:00 +0100 (CET)", "2026-11-23T09:15:00Z");
+    check_time("2026/11/23", "2026-11-23T00:00:00Z");
+    check_time("20261123T101500Z", "2026-11-23T10:15:00Z");
+    check_time("20261123", "2026-11-23T00:00:00Z");
     check_time("", NULL);
     check_time("yesterday", NULL);
     check_time("32 Nov 2026 10:00", NULL);

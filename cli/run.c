@@ -382,9 +382,10 @@ int ear_cmd_run(struct ear_cli *cli, int argc, char **argv)
     }
     for (i = 0; i < nonly; i++)
         if (!ear_config_source(r.cfg, only[i])) {
+            const char *name = only[i]; /* points into argv */
             free(only);
             return ear_cli_usage(cli, "run", "no source named '%s' in %s",
-                                 only[i], r.cfg->path);
+                                 name, r.cfg->path);
         }
     /* Everything that can fail on bad input is loaded before the store is
      * touched: a bad rule pack changes nothing. */

@@ -6,7 +6,9 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <limits.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <jansson.h>
 #include "analyzer/analyzer.h"
 #include "cli/cli.h"
@@ -151,20 +153,43 @@ static int is_dir(const char *p)
     return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
+/* The packs installed beside this binary: <bindir>/../share/earshot/rules,
+ * so an install under any prefix finds its own packs. */
+static const char *rules_beside_binary(void)
+{
+    static char path[PATH_MAX + 64];
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    char *slash;
+
+    if (n <= 0)
+        return NULL;
+    exe[n] = '\0';
+    slash = strrchr(exe, '/');
+    if (!slash)
+        return NULL;
+    *slash = '\0';
+    snprintf(path, sizeof path, "%s/../share/earshot/rules", exe);
+    return is_dir(path) ? path : NULL;
+}
+
 const char *const *ear_cli_rule_paths(struct ear_cli *cli)
 {
     static const char *installed[] = {EAR_RULES_DIR, NULL};
     static const char *source[] = {EAR_SOURCE_RULES_DIR, NULL};
+    static const char *one[2];
     const char *env = getenv("EARSHOT_RULES");
-    static const char *from_env[2];
     struct ear_config *cfg = ear_cli_config(cli, 0);
 
     if (env && *env) {
-        from_env[0] = env;
-        return from_env;
+        one[0] = env;
+        return one;
     }
     if (cfg && cfg->rules)
         return (const char *const *)cfg->rules;
+    one[0] = rules_beside_binary();
+    if (one[0])
+        return one;
     if (is_dir(EAR_RULES_DIR))
         return installed;
     return source;

@@ -399,8 +399,9 @@ struct sqlite3 *ear_store_db(struct ear_store *st);
 const char *ear_store_path(const struct ear_store *st);
 int ear_store_schema_version(struct ear_store *st);
 
-/* Transactions nest: only the outermost begin/commit touch SQLite.
- * begin takes the write lock at once (BEGIN IMMEDIATE). */
+/* Transactions nest: the outermost begin is BEGIN IMMEDIATE (the write
+ * lock at once), inner ones are savepoints. An inner rollback undoes only
+ * the inner writes; the outer transaction continues. */
 int ear_store_begin(struct ear_store *st, struct ear_error *err);
 int ear_store_commit(struct ear_store *st, struct ear_error *err);
 void ear_store_rollback(struct ear_store *st);
@@ -432,10 +433,24 @@ int ear_store_verdict_put(struct ear_store *st, int64_t mention_id,
 int ear_store_verdict_get(struct ear_store *st, int64_t mention_id,
                           struct ear_verdict *out, struct ear_error *err);
 
-/* Appends to the event log. queue_id / mention_id may be 0. */
+/* Appends to the event log at time now. queue_id / mention_id may be 0. */
 int ear_store_event(struct ear_store *st, int64_t queue_id,
                     int64_t mention_id, const char *actor, const char *kind,
                     const char *from_state, const char *to_state,
                     const char *note, struct ear_error *err);
+/* The same at a given time (0 = now), for callers with their own clock. */
+int ear_store_event_at(struct ear_store *st, int64_t at, int64_t queue_id,
+                       int64_t mention_id, const char *actor,
+                       const char *kind, const char *from_state,
+                       const char *to_state, const char *note,
+                       struct ear_error *err);
+
+/* A prepared statement for sql, cached for the store's lifetime and
+ * finalized on close. sql must be a string with static storage (its address
+ * is the cache key). The statement comes reset with bindings cleared;
+ * borrowed: do not finalize it. */
+struct sqlite3_stmt;
+int ear_store_stmt(struct ear_store *st, struct sqlite3_stmt **out,
+                   const char *sql, struct ear_error *err);
 
 #endif

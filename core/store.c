@@ -16,10 +16,17 @@
 #include "core/core.h"
 #include "core/store_schema.h"
 
+#define STMT_CACHE 48
+
 struct ear_store {
     sqlite3 *db;
     char *path;
-    int depth; /* transaction nesting */
+    int depth; /* transaction nesting: 1 = BEGIN, > 1 = SAVEPOINTs */
+    struct {
+        const char *key;
+        sqlite3_stmt *stmt;
+    } cache[STMT_CACHE];
+    size_t ncache;
     sqlite3_stmt *mention_by_key;
     sqlite3_stmt *mention_by_url;
     sqlite3_stmt *mention_insert;
@@ -167,8 +174,12 @@ fail:
 
 void ear_store_close(struct ear_store *st)
 {
+    size_t i;
+
     if (!st)
         return;
+    for (i = 0; i < st->ncache; i++)
+        sqlite3_finalize(st->cache[i].stmt);
     sqlite3_finalize(st->mention_by_key);
     sqlite3_finalize(st->mention_by_url);
     sqlite3_finalize(st->mention_insert);
@@ -202,39 +213,93 @@ int ear_store_schema_version(struct ear_store *st)
     return v;
 }
 
+/* The outermost level is a real transaction (BEGIN IMMEDIATE: take the
+ * write lock now, not half-way through); inner levels are savepoints, so an
+ * inner rollback undoes only its own writes and the outer transaction goes
+ * on. */
 int ear_store_begin(struct ear_store *st, struct ear_error *err)
 {
+    char sql[48];
     int rc;
 
-    if (st->depth++ > 0)
-        return 0;
-    rc = exec(st, "BEGIN IMMEDIATE", err, "begin transaction");
-    if (rc < 0)
-        st->depth = 0;
+    if (st->depth == 0) {
+        rc = exec(st, "BEGIN IMMEDIATE", err, "begin transaction");
+    } else {
+        snprintf(sql, sizeof sql, "SAVEPOINT ear_%d", st->depth);
+        rc = exec(st, sql, err, "begin nested transaction");
+    }
+    if (rc == 0)
+        st->depth++;
     return rc;
 }
 
 int ear_store_commit(struct ear_store *st, struct ear_error *err)
 {
+    char sql[48];
     int rc;
 
     if (st->depth == 0)
         return 0;
-    if (--st->depth > 0)
-        return 0;
-    rc = exec(st, "COMMIT", err, "commit");
-    if (rc < 0) {
-        sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+    if (st->depth > 1) {
+        snprintf(sql, sizeof sql, "RELEASE ear_%d", st->depth - 1);
+        rc = exec(st, sql, err, "commit nested transaction");
+        if (rc == 0)
+            st->depth--;
+        return rc;
     }
+    rc = exec(st, "COMMIT", err, "commit");
+    if (rc < 0)
+        sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+    st->depth = 0;
     return rc;
 }
 
 void ear_store_rollback(struct ear_store *st)
 {
+    char sql[80];
+
     if (st->depth == 0)
         return;
+    if (st->depth > 1) {
+        snprintf(sql, sizeof sql, "ROLLBACK TO ear_%d; RELEASE ear_%d",
+                 st->depth - 1, st->depth - 1);
+        sqlite3_exec(st->db, sql, NULL, NULL, NULL);
+        st->depth--;
+        return;
+    }
     st->depth = 0;
     sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+int ear_store_stmt(struct ear_store *st, sqlite3_stmt **out, const char *sql,
+                   struct ear_error *err)
+{
+    size_t i;
+    sqlite3_stmt *s = NULL;
+
+    for (i = 0; i < st->ncache; i++)
+        if (st->cache[i].key == sql) {
+            sqlite3_reset(st->cache[i].stmt);
+            sqlite3_clear_bindings(st->cache[i].stmt);
+            *out = st->cache[i].stmt;
+            return 0;
+        }
+    if (sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s,
+                           NULL) != SQLITE_OK)
+        return ear_store_error(st, err, "prepare statement");
+    if (st->ncache == STMT_CACHE) {
+        /* Full: the oldest entry makes room (callers never hold a
+         * statement across another ear_store_stmt call for long). */
+        sqlite3_finalize(st->cache[0].stmt);
+        memmove(&st->cache[0], &st->cache[1],
+                (STMT_CACHE - 1) * sizeof st->cache[0]);
+        st->ncache--;
+    }
+    st->cache[st->ncache].key = sql;
+    st->cache[st->ncache].stmt = s;
+    st->ncache++;
+    *out = s;
+    return 0;
 }
 
 /* ------------------------------------------------------------------ binds */
@@ -646,16 +711,26 @@ int ear_store_event(struct ear_store *st, int64_t queue_id,
                     const char *from_state, const char *to_state,
                     const char *note, struct ear_error *err)
 {
-    sqlite3_stmt *q = NULL;
-    int rc = 0;
+    return ear_store_event_at(st, 0, queue_id, mention_id, actor, kind,
+                              from_state, to_state, note, err);
+}
 
-    if (sqlite3_prepare_v2(st->db,
-                           "INSERT INTO events (at, queue_id, mention_id, "
-                           "actor, kind, from_state, to_state, note) VALUES "
-                           "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                           -1, &q, NULL) != SQLITE_OK)
-        return ear_store_error(st, err, "record event");
-    sqlite3_bind_int64(q, 1, ear_now());
+int ear_store_event_at(struct ear_store *st, int64_t at, int64_t queue_id,
+                       int64_t mention_id, const char *actor,
+                       const char *kind, const char *from_state,
+                       const char *to_state, const char *note,
+                       struct ear_error *err)
+{
+    static const char sql[] =
+        "INSERT INTO events (at, queue_id, mention_id, actor, kind, "
+        "from_state, to_state, note) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
+    sqlite3_stmt *q = NULL;
+    int rc;
+
+    rc = ear_store_stmt(st, &q, sql, err);
+    if (rc < 0)
+        return rc;
+    sqlite3_bind_int64(q, 1, at ? at : ear_now());
     if (queue_id)
         sqlite3_bind_int64(q, 2, queue_id);
     if (mention_id)
@@ -667,6 +742,6 @@ int ear_store_event(struct ear_store *st, int64_t queue_id,
     bind_text(q, 8, note);
     if (sqlite3_step(q) != SQLITE_DONE)
         rc = ear_store_error(st, err, "record event");
-    sqlite3_finalize(q);
+    sqlite3_reset(q);
     return rc;
 }

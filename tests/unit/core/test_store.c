@@ -31,7 +31,7 @@ static void test_mentions(void)
     CHECK_INT(ear_store_open(&st, p, &err), 0);
     if (!st)
         return;
-    CHECK_INT(ear_store_schema_version(st), 1);
+    CHECK_INT(ear_store_schema_version(st), 2);
 
     ear_mention_init(&m);
     m.source = strdup("acme-reviews");
@@ -136,6 +136,31 @@ static void test_source_state(void)
     ear_source_state_dispose(&got);
     ear_source_state_dispose(&s);
 
+    /* An inner rollback undoes only the inner writes. */
+    {
+        sqlite3_stmt *q;
+        int n = -1;
+        CHECK_INT(ear_store_begin(st, &err), 0);
+        CHECK_INT(ear_store_event(st, 0, 0, "t", "outer", NULL, NULL, NULL,
+                                  &err), 0);
+        CHECK_INT(ear_store_begin(st, &err), 0);
+        CHECK_INT(ear_store_event(st, 0, 0, "t", "inner", NULL, NULL, NULL,
+                                  &err), 0);
+        ear_store_rollback(st);
+        CHECK_INT(ear_store_commit(st, &err), 0);
+        sqlite3_prepare_v2(ear_store_db(st), "SELECT count(*) FROM events "
+                           "WHERE kind IN ('outer', 'inner')", -1, &q, NULL);
+        if (sqlite3_step(q) == SQLITE_ROW)
+            n = sqlite3_column_int(q, 0);
+        sqlite3_finalize(q);
+        CHECK_INT(n, 1);
+        CHECK_INT(ear_store_event_at(st, 1234, 0, 0, "t", "dated", NULL, NULL,
+                                     NULL, &err), 0);
+        sqlite3_prepare_v2(ear_store_db(st), "SELECT at FROM events WHERE "
+                           "kind = 'dated'", -1, &q, NULL);
+        CHECK(sqlite3_step(q) == SQLITE_ROW && sqlite3_column_int64(q, 0) == 1234);
+        sqlite3_finalize(q);
+    }
     /* Nested transactions: the inner commit does not end the outer one. */
     CHECK_INT(ear_store_begin(st, &err), 0);
     CHECK_INT(ear_store_begin(st, &err), 0);

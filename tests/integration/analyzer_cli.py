@@ -1,0 +1,224 @@
+"""earshot check / rules / eval, end to end through the binary: the JSON
+contracts, input-order JSON lines with bad lines reported and answered,
+rule pack errors with file:line:col, usage errors, eval figures."""
+import json
+import os
+
+from _harness import SRC, check, finish, fresh_tmp, jsonout, run, write
+
+fresh_tmp()
+RULES = {"EARSHOT_RULES": os.path.join(SRC, "rules")}
+
+# --- check TEXT --------------------------------------------------------
+p = run("check", "--json", "A számlán kétszer terhelték a kártyámat!",
+        env=RULES)
+check(p.returncode == 0, "check --json exits 0", p.stderr)
+v = jsonout(p, "check --json")
+if v:
+    check(v["flag"] is True, "double charge flagged", p.stdout)
+    check(v["lang"] == "hu", "language detected as hu", p.stdout)
+    check("billing" in v["categories"], "billing category", p.stdout)
+    check(v["severity"] in ("high", "critical"), "severity high", p.stdout)
+    check(any(m["rule"] == "hu.billing.double-charge" for m in v["matches"]),
+          "rule named in matches", p.stdout)
+    text = "A számlán kétszer terhelték a kártyámat!"
+    raw = text.encode()
+    for m in v["matches"]:
+        check(raw[m["start"]:m["end"]].decode() == m["text"],
+              "match offsets are bytes into the text", json.dumps(m))
+    check("billing complaint" in v["explain"], "explain in words",
+          v["explain"])
+
+p = run("check", "Thanks", "so", "much,", "great", "service!", env=RULES)
+check(p.returncode == 0 and "not a complaint" in p.stdout,
+      "praise is no complaint (words joined)", p.stdout + p.stderr)
+
+p = run("check", "--rating", "1", "--lang", "en", "It arrived.", env=RULES)
+check("COMPLAINT" in p.stdout, "1-star rating flags a neutral text", p.stdout)
+
+p = run("check", "--lang", "fr", "x", env=RULES)
+check(p.returncode == 2, "bad --lang is a usage error", p.stderr)
+p = run("check", "--rating", "9", "x", env=RULES)
+check(p.returncode == 2, "bad --rating is a usage error", p.stderr)
+p = run("check", env=RULES)
+check(p.returncode == 2 and "check --help" in p.stderr,
+      "missing TEXT is a usage error", p.stderr)
+p = run("check", "--help")
+check(p.returncode == 0 and "--jsonl" in p.stdout, "check --help", p.stdout)
+
+# --- check --jsonl -------------------------------------------------------
+lines = [
+    json.dumps({"id": "a1", "text": "My package never arrived and nobody "
+                "answers the phone."}),
+    "{not json",
+    json.dumps({"id": 7, "text": "Love it, works perfectly!", "lang": "en"}),
+    json.dumps({"id": "no-text"}),
+    "",
+    json.dumps({"id": "h1", "text": "Nem működik a termék, elromlott.",
+                "rating": 1}),
+    json.dumps({"id": "tab", "text": "quote \" and\ttab and \\ slash \u0001"}),
+    json.dumps({"id": "bad-lang", "text": "x", "lang": "de"}),
+]
+p = run("check", "--jsonl", stdin="\n".join(lines) + "\n", env=RULES)
+check(p.returncode == 1, "bad lines make the exit status 1", p.stderr)
+out = p.stdout.splitlines()
+check(len(out) == 7, "one output line per non-empty input line", p.stdout)
+rows = []
+for i, line in enumerate(out):
+    try:
+        rows.append(json.loads(line))
+    except ValueError:
+        check(False, f"output line {i + 1} is JSON", line)
+        rows.append({})
+if len(rows) == 7:
+    keys = ["id", "flag", "score", "severity", "categories", "lang",
+            "matches"]
+    check(list(rows[0].keys()) == keys, "verdict keys in contract order",
+          out[0])
+    check(rows[0]["id"] == "a1" and rows[0]["flag"] is True,
+          "first line flagged, id kept", out[0])
+    check("delivery" in rows[0]["categories"], "delivery category", out[0])
+    for m in rows[0]["matches"]:
+        check(set(m.keys()) == {"rule", "start", "end", "text"},
+              "match keys", json.dumps(m))
+    check(rows[1].get("id") is None and "error" in rows[1],
+          "malformed line answered with an error", out[1])
+    check(rows[2]["id"] == 7 and rows[2]["flag"] is False,
+          "numeric id kept, praise not flagged", out[2])
+    check(rows[3]["id"] == "no-text" and "text" in rows[3].get("error", ""),
+          "line without text answered", out[3])
+    check(rows[4]["id"] == "h1" and rows[4]["flag"] is True and
+          rows[4]["lang"] == "hu", "hu defect flagged", out[4])
+    check(rows[5]["id"] == "tab", "escapes survive", out[5])
+    check(rows[6]["id"] == "bad-lang" and "language" in rows[6].get(
+        "error", ""), "unknown per-line language answered", out[6])
+check("<stdin>:2:" in p.stderr and "<stdin>:4:" in p.stderr,
+      "errors name the line numbers", p.stderr)
+
+p = run("check", "--jsonl", stdin="", env=RULES)
+check(p.returncode == 0 and p.stdout == "", "empty input, empty output",
+      p.stderr)
+
+# --- rules test / list / lint ------------------------------------------
+p = run("rules", "test", env=RULES)
+check(p.returncode == 0, "shipped packs pass their tests", p.stdout[-2000:])
+check(" passed, 0 failed" in p.stdout, "test summary", p.stdout[-300:])
+
+p = run("rules", "list", "--json", env=RULES)
+rules = jsonout(p, "rules list --json")
+if rules:
+    ids = [r["id"] for r in rules]
+    check(len(ids) == len(set(ids)) and len(ids) > 40, "rule ids unique",
+          str(len(ids)))
+    cats = {r["category"] for r in rules}
+    for c in ["billing", "delivery", "defect", "refund", "warranty",
+              "support", "staff", "pricing", "account", "technical",
+              "churn", "legal", "safety"]:
+        check(c in cats, f"category {c} covered")
+    check(all(r["severity"] == "critical" for r in rules
+              if r["category"] in ("legal", "safety")),
+          "legal and safety rules are critical")
+    check(all(r["tests"] > 0 for r in rules), "every rule has tests")
+
+p = run("rules", "list", "--lang", "hu", "--category", "billing", env=RULES)
+check(p.returncode == 0 and "hu.billing." in p.stdout and
+      "en.billing" not in p.stdout, "rules list filters", p.stdout)
+
+p = run("rules", "lint", env=RULES)
+check(p.returncode == 0 and "0 errors" in p.stdout, "shipped packs lint",
+      p.stdout)
+p = run("rules", env=RULES)
+check(p.returncode == 2, "rules without subcommand is a usage error")
+p = run("rules", "frobnicate", env=RULES)
+check(p.returncode == 2, "unknown rules subcommand is a usage error")
+
+# a failing embedded test is reported with file:line and exit 1
+bad = write("packs/bad.yml", """lang: en
+rules:
+  - id: t.refund
+    description: refund
+    category: refund
+    severity: low
+    terms: [refund]
+    tests:
+      fire: ["where is my refund", "this one will not fire"]
+      quiet: ["no money back"]
+""")
+p = run("rules", "test", env={"EARSHOT_RULES": bad})
+check(p.returncode == 1, "failing rule test exits 1", p.stdout + p.stderr)
+check(f"{bad}:9: t.refund: expected fire: \"this one will not fire\""
+      in p.stdout, "failure names file:line, rule and text", p.stdout)
+check("2 passed, 1 failed" in p.stdout, "failure summary", p.stdout)
+
+# broken packs stop every command with file:line:col
+broken = write("packs/broken.yml", """lang: en
+rules:
+  - id: t.x
+    description: x
+    category: billing
+    severity: high
+    regex: 'charged (twice'
+""")
+p = run("check", "x", env={"EARSHOT_RULES": broken})
+check(p.returncode == 1, "broken regex fails the command", p.stderr)
+check(f"{broken}:7:" in p.stderr and "bad regex" in p.stderr,
+      "broken regex names file:line:col", p.stderr)
+typo = write("packs/typo.yml", """lang: en
+rules:
+  - id: t.x
+    description: x
+    category: billing
+    severty: high
+    terms: [x]
+""")
+p = run("rules", "list", env={"EARSHOT_RULES": typo})
+check(p.returncode == 1 and f"{typo}:6:5:" in p.stderr and
+      "did you mean 'severity'" in p.stderr, "unknown key suggests nearest",
+      p.stderr)
+p = run("rules", "list", env={"EARSHOT_RULES": os.path.join(
+    "/nonexistent", "rules.yml")})
+check(p.returncode == 1 and "/nonexistent/rules.yml" in p.stderr,
+      "missing pack named", p.stderr)
+
+# --- eval ----------------------------------------------------------------
+data = write("eval.jsonl", "\n".join(json.dumps(d) for d in [
+    {"id": "1", "text": "Worst airline ever, lost my bag again",
+     "lang": "en", "label": "negative", "reason": "Lost Luggage"},
+    {"id": "2", "text": "Thank you so much, great crew!", "lang": "en",
+     "label": "other"},
+    {"id": "3", "text": "Flight delayed 4 hours, no information",
+     "lang": "en", "label": "negative", "reason": "Late Flight"},
+    {"id": "4", "text": "What time does boarding start?", "lang": "en",
+     "label": "other"},
+    {"id": "5", "text": "A film unalmas és kiszámítható.", "lang": "hu",
+     "label": "negative"},
+    {"id": "6", "text": "Nice view from the window seat", "lang": "en",
+     "label": "negative", "reason": "Bad Flight"},
+]) + "\n")
+p = run("eval", "--json", data, env=RULES)
+check(p.returncode == 0, "eval exits 0", p.stderr)
+ev = jsonout(p, "eval --json")
+if ev:
+    f = ev["files"][0]
+    check((f["tp"], f["fp"], f["fn"], f["tn"]) == (3, 0, 1, 2),
+          "confusion counts", json.dumps(f))
+    check(abs(f["precision"] - 1.0) < 1e-9 and abs(f["recall"] - 0.75) < 1e-9,
+          "precision and recall", json.dumps(f))
+    check(abs(f["mcc"] - 0.7071) < 1e-3, "MCC", json.dumps(f))
+    cats = {c["category"]: c for c in f["categories"]}
+    check(cats.get("Bad Flight", {}).get("recall") == 0.0 and
+          cats.get("Lost Luggage", {}).get("flagged") == 1,
+          "per-category figures", json.dumps(f["categories"]))
+    check(any(w["word"] == "window" for w in f["miss_words"]),
+          "words in misses", json.dumps(f["miss_words"]))
+p = run("eval", data, env=RULES)
+check("MCC 0.707" in p.stdout and "confusion: TP 3  FP 0  FN 1  TN 2"
+      in p.stdout, "eval human output", p.stdout)
+badeval = write("bad.jsonl", '{"text": "x"}\n{"text": "y", "label": "neg"}\n')
+p = run("eval", badeval, env=RULES)
+check(p.returncode == 1 and "bad.jsonl:1:" in p.stderr and
+      "bad.jsonl:2:" in p.stderr, "eval names bad lines", p.stderr)
+p = run("eval", env=RULES)
+check(p.returncode == 2, "eval without files is a usage error")
+
+finish()

@@ -150,10 +150,14 @@ struct ear_islot {
     uint32_t first, n; /* postings[first .. first + n) */
 };
 
+#define EAR_BLOOM_BITS 65536u
+
 struct ear_itab {
     struct ear_islot *slots;
     size_t mask;       /* slots - 1, power of two; 0 when empty */
     uint64_t lenmask;  /* bit p: some key of length p (63 = longer) */
+    uint8_t *bloom;    /* bit (hash % EAR_BLOOM_BITS) of every key: most
+                          misses never touch the table */
 };
 
 struct ear_posting {
@@ -185,8 +189,9 @@ struct ear_prange {
  * Returns how many were written to out (at most cap). */
 size_t ear_index__probe(const struct ear_index *ix, const char *w, size_t n,
                         struct ear_prange *out, size_t cap);
+/* Indexes the terms whose langmask meets langmask. */
 int ear_index__build(struct ear_index *ix, const struct ear_term *terms,
-                     size_t nterms);
+                     size_t nterms, int langmask);
 void ear_index__dispose(struct ear_index *ix);
 int ear_glob__match(const char *pat, size_t plen, const char *s, size_t n);
 
@@ -272,7 +277,7 @@ struct ear_analyzer {
     size_t npacks, packcap;
     char **strs;       /* every owned string, freed at the end */
     size_t nstrs, strcap;
-    struct ear_index ix;
+    struct ear_index ix[3]; /* by EAR_LANG_HU / EAR_LANG_EN */
     struct ear_langset set[3]; /* by EAR_LANG_HU / EAR_LANG_EN */
     uint32_t *always;  /* rules without terms (regex only) */
     size_t nalways;

@@ -98,10 +98,12 @@ static void tab_insert(struct ear_itab *t, const struct ent *e,
     t->slots[i].first = first;
     t->slots[i].n = n;
     t->lenmask |= (uint64_t)1 << (e->len < 63 ? e->len : 63);
+    t->bloom[(e->hash % EAR_BLOOM_BITS) >> 3] |=
+        (uint8_t)(1u << (e->hash % EAR_BLOOM_BITS & 7));
 }
 
 int ear_index__build(struct ear_index *ix, const struct ear_term *terms,
-                     size_t nterms)
+                     size_t nterms, int langmask)
 {
     struct ent *ents = NULL;
     size_t ne = 0, i, j, nkeys[EAR_IK_NKINDS] = {0, 0, 0}, ncont = 0;
@@ -119,6 +121,8 @@ int ear_index__build(struct ear_index *ix, const struct ear_term *terms,
         const char *star = memchr(w->text, '*', w->len);
         struct ent *e = &ents[ne];
 
+        if (!(terms[i].langmask & langmask))
+            continue;
         e->term = (uint32_t)i;
         e->verify = 0;
         if (!star) {
@@ -162,7 +166,8 @@ int ear_index__build(struct ear_index *ix, const struct ear_term *terms,
         while (cap < nkeys[k] * 2 + 2)
             cap *= 2;
         ix->tab[k].slots = calloc(cap, sizeof *ix->tab[k].slots);
-        if (!ix->tab[k].slots) {
+        ix->tab[k].bloom = calloc(EAR_BLOOM_BITS / 8, 1);
+        if (!ix->tab[k].slots || !ix->tab[k].bloom) {
             rc = EAR_ENOMEM;
             goto out;
         }
@@ -212,8 +217,10 @@ void ear_index__dispose(struct ear_index *ix)
 {
     int k;
 
-    for (k = 0; k < EAR_IK_NKINDS; k++)
+    for (k = 0; k < EAR_IK_NKINDS; k++) {
         free(ix->tab[k].slots);
+        free(ix->tab[k].bloom);
+    }
     free(ix->post);
     free(ix->pre2);
     free(ix->contains);
@@ -225,6 +232,9 @@ static const struct ear_islot *tab_find(const struct ear_itab *t, uint32_t h,
 {
     size_t i = h & t->mask;
 
+    if (!((t->bloom[(h % EAR_BLOOM_BITS) >> 3] >> (h % EAR_BLOOM_BITS & 7)) &
+          1))
+        return NULL;
     for (;;) {
         const struct ear_islot *s = &t->slots[i];
         if (!s->key)

@@ -1216,7 +1216,11 @@ int ear_analyzer_new(struct ear_analyzer **out, const char *const *paths,
     rc = check_ids(an, err);
     if (rc < 0)
         goto out;
-    rc = ear_index__build(&an->ix, an->terms, an->nterms);
+    rc = ear_index__build(&an->ix[EAR_LANG_HU], an->terms, an->nterms,
+                          EAR_LANG_HU);
+    if (rc == 0)
+        rc = ear_index__build(&an->ix[EAR_LANG_EN], an->terms, an->nterms,
+                              EAR_LANG_EN);
     if (rc < 0) {
         rc = ear_error_set(err, rc, NULL, 0, 0, "out of memory");
         goto out;
@@ -1266,7 +1270,8 @@ void ear_analyzer_free(struct ear_analyzer *an)
     for (i = 0; i < an->nstrs; i++)
         free(an->strs[i]);
     free(an->strs);
-    ear_index__dispose(&an->ix);
+    ear_index__dispose(&an->ix[EAR_LANG_HU]);
+    ear_index__dispose(&an->ix[EAR_LANG_EN]);
     free(an->always);
     ear_brands__free(an);
     if (an->md)

@@ -113,6 +113,7 @@ static int add_hit(struct ear_analyzer *an, uint32_t term, size_t i)
 static int lookup(struct ear_analyzer *an)
 {
     const struct ear_text *x = &an->txt;
+    const struct ear_index *ix = &an->ix[an->lang];
     struct ear_prange pr[72];
     size_t i, r, np, k;
     int rc;
@@ -124,10 +125,10 @@ static int lookup(struct ear_analyzer *an)
 
         if (tk->flags & EAR_TF_URL)
             continue;
-        np = ear_index__probe(&an->ix, w, n, pr, 72);
+        np = ear_index__probe(ix, w, n, pr, 72);
         for (r = 0; r < np; r++) {
             for (k = pr[r].first; k < pr[r].first + pr[r].n; k++) {
-                const struct ear_posting *p = &an->ix.post[k];
+                const struct ear_posting *p = &ix->post[k];
                 const struct ear_term *t = &an->terms[p->term];
                 if (!(t->langmask & an->lang) || t->anchor > i)
                     continue;
@@ -143,8 +144,8 @@ static int lookup(struct ear_analyzer *an)
                     return rc;
             }
         }
-        for (k = 0; k < an->ix.ncontains; k++) {
-            const struct ear_term *t = &an->terms[an->ix.contains[k]];
+        for (k = 0; k < ix->ncontains; k++) {
+            const struct ear_term *t = &an->terms[ix->contains[k]];
             const struct ear_wpat *aw = &t->words[t->anchor];
             if (!(t->langmask & an->lang) || t->anchor > i ||
                 !word_eq(aw, w, n) ||
@@ -152,7 +153,7 @@ static int lookup(struct ear_analyzer *an)
                 continue;
             if (t->nwords > 1 && !match_rest(an, t, i - t->anchor))
                 continue;
-            rc = add_hit(an, an->ix.contains[k], i - t->anchor);
+            rc = add_hit(an, ix->contains[k], i - t->anchor);
             if (rc < 0)
                 return rc;
         }

@@ -21,7 +21,8 @@
 
 static const char *const top_keys[] = {
     "store", "rules", "contact", "brands", "sources", "teams",
-    "default_team", "routing", "sla", "sinks", "fetch", NULL};
+    "default_team", "routing", "sla", "sinks", "fetch", "incidents",
+    "users", "serve", NULL};
 static const char *const brand_keys[] = {"name", "aliases", "exclude",
                                          "query", NULL};
 /* Source keys: the common ones and every type-specific option the fetcher

@@ -611,38 +611,29 @@ static int load_root(struct loader *ld, const struct ear_ynode *root)
     }
     v = ear_ynode_get(root, "fetch");
     if (v) {
-        long long x;
+        const struct {
+            const char *key;
+            long long min, max;
+            long long *out;
+        } limits[] = {
+            {"max_connections", 1, 1024, &cfg->fetch_max_conns},
+            {"max_per_host", 1, 256, &cfg->fetch_max_host},
+            {"timeout", 1, 3600, &cfg->fetch_timeout},
+            {"connect_timeout", 1, 600, &cfg->fetch_connect_timeout},
+            {"max_body", 1024, (long long)1 << 31, &cfg->fetch_max_body},
+        };
+        size_t k;
+
         if ((rc = want(ld, v, EAR_Y_MAP, "fetch")) < 0 ||
             (rc = ear_ynode_check_keys(v, fetch_keys, ld->path, ld->err)) < 0)
             return rc;
-        x = 0;
-        if ((rc = ear_ynode_int(&x, ear_ynode_get(v, "max_connections"), 1,
-                                1024, ld->path, "max_connections",
-                                ld->err)) < 0)
-            return rc;
-        cfg->fetch_max_conns = (long)x;
-        x = 0;
-        if ((rc = ear_ynode_int(&x, ear_ynode_get(v, "max_per_host"), 1, 256,
-                                ld->path, "max_per_host", ld->err)) < 0)
-            return rc;
-        cfg->fetch_max_host = (long)x;
-        x = 0;
-        if ((rc = ear_ynode_int(&x, ear_ynode_get(v, "timeout"), 1, 3600,
-                                ld->path, "timeout", ld->err)) < 0)
-            return rc;
-        cfg->fetch_timeout = (long)x;
-        x = 0;
-        if ((rc = ear_ynode_int(&x, ear_ynode_get(v, "connect_timeout"), 1,
-                                600, ld->path, "connect_timeout", ld->err)) <
-            0)
-            return rc;
-        cfg->fetch_connect_timeout = (long)x;
-        x = 0;
-        if ((rc = ear_ynode_int(&x, ear_ynode_get(v, "max_body"), 1024,
-                                (long long)1 << 31, ld->path, "max_body",
-                                ld->err)) < 0)
-            return rc;
-        cfg->fetch_max_body = x;
+        for (k = 0; k < sizeof limits / sizeof limits[0]; k++) {
+            rc = ear_ynode_int(limits[k].out, ear_ynode_get(v, limits[k].key),
+                               limits[k].min, limits[k].max, ld->path,
+                               limits[k].key, ld->err);
+            if (rc < 0)
+                return rc;
+        }
     }
     return 0;
 }

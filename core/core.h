@@ -340,10 +340,10 @@ struct ear_config {
     size_t nsinks;
     char *contact;    /* contact URL for the User-Agent */
     /* fetch: global fetcher limits; 0 = the fetcher's default */
-    long fetch_max_conns;
-    long fetch_max_host;
-    long fetch_timeout;
-    long fetch_connect_timeout;
+    long long fetch_max_conns;
+    long long fetch_max_host;
+    long long fetch_timeout;
+    long long fetch_connect_timeout;
     long long fetch_max_body;
     struct ear_yaml *doc; /* owned; opts nodes point into it */
 };

@@ -143,6 +143,26 @@ static void test_env(void)
     ear_config_free(cfg);
 }
 
+static void test_fetch_limits(void)
+{
+    struct ear_config *cfg = NULL;
+    struct ear_error err;
+    const char *path = write_file(
+        "fetch.yml", "fetch: {max_per_host: 2, timeout: 30, max_body: 4096}\n");
+
+    CHECK_INT(ear_config_load(&cfg, path, &err), 0);
+    if (cfg) {
+        CHECK_INT(cfg->fetch_max_host, 2);
+        CHECK_INT(cfg->fetch_timeout, 30);
+        CHECK_INT(cfg->fetch_max_body, 4096);
+        CHECK_INT(cfg->fetch_max_conns, 0); /* not given: the default */
+    }
+    ear_config_free(cfg);
+    expect_error("fetch:\n  timeout: 0\n", 2, 12, "between 1 and 3600");
+    expect_error("fetch:\n  max_conections: 4\n", 2, 3,
+                 "did you mean 'max_connections'?");
+}
+
 static void test_locate(void)
 {
     struct ear_error err;
@@ -169,6 +189,7 @@ int main(void)
     test_minimal();
     test_errors();
     test_env();
+    test_fetch_limits();
     test_locate();
     return check_result();
 }

@@ -44,6 +44,11 @@ int ear_analyzer_check(struct ear_analyzer *an, const char *text, size_t len,
                        const char *lang, double rating,
                        struct ear_verdict *out, struct ear_error *err);
 
+/* Whether verdicts carry their one-line explanation (ear_verdict's
+ * explain): on by default. Off spares building a string nobody reads
+ * (earshot check --jsonl prints none). */
+void ear_analyzer_set_explain(struct ear_analyzer *an, int on);
+
 /* Analyzes a mention: its title and text (matches say field "title" or
  * "text", offsets into that field), its rating and its lang (detected when
  * empty). source_brand: the source's configured brand or NULL for a general

@@ -151,6 +151,7 @@ struct ear_islot {
 };
 
 #define EAR_BLOOM_BITS 65536u
+#define EAR_IX_PAIRS 4096u
 
 struct ear_itab {
     struct ear_islot *slots;
@@ -169,8 +170,13 @@ struct ear_index {
     struct ear_itab tab[EAR_IK_NKINDS];
     struct ear_posting *post;
     size_t npost;
-    uint8_t *pre2;     /* bit per first two bytes of prefix keys */
+    uint64_t *plen;    /* EAR_IX_PAIRS masks by a token's first two
+                          bytes: bit p, some prefix key of length p >= 2
+                          starts so (63 = longer); a superset */
+    uint64_t *slen;    /* the same for suffix keys, by the last two
+                          bytes */
     uint8_t pre1[32];  /* bit per first byte of 1-byte prefix keys */
+    uint8_t suf1[32];  /* bit per last byte of 1-byte suffix keys */
     uint32_t *contains; /* terms whose first word is '*x*': glob each */
     size_t ncontains;
 };
@@ -258,6 +264,24 @@ struct ear_brandc {
     struct ear_bq *query; /* NULL when none */
 };
 
+/* The word cache: what the index says about a word (the terms anchored on
+ * it that pass every check that depends on the word alone: language,
+ * full glob, hashtag) is the same every time the word occurs, and words
+ * repeat (Zipf), so the answer for recent words is kept. Direct-mapped,
+ * keyed on the folded word, the language and the hashtag flag. */
+#define EAR_WC_SLOTS 4096u
+#define EAR_WC_WORD 22u     /* longer words are not cached */
+#define EAR_WC_TERMS 10u    /* nor words anchoring more terms */
+
+struct ear_wcent {
+    uint32_t hash;
+    uint8_t len;       /* 0 = empty slot */
+    uint8_t key;       /* language | hashtag << 4 */
+    uint8_t nterm;
+    char word[EAR_WC_WORD];
+    uint32_t term[EAR_WC_TERMS];
+};
+
 /* A span of evidence in folded bytes. */
 struct ear_fspan {
     uint32_t fs, fe;
@@ -285,6 +309,7 @@ struct ear_analyzer {
     size_t nbrands;
     pcre2_match_data *md;
     struct ear_stopset stop;
+    int no_explain;    /* ear_analyzer_set_explain(an, 0) */
     /* scratch, reused between texts */
     struct ear_text txt;
     struct ear_text tmp; /* for patterns and brand checks */
@@ -292,6 +317,9 @@ struct ear_analyzer {
     size_t nhits, hitcap;
     struct ear_unit *clauses, *sents;
     size_t nclauses, nsents, unitcap, sentcap;
+    struct ear_wcent *wcache; /* EAR_WC_SLOTS entries */
+    uint32_t *wterms;  /* terms of the current word (cache miss) */
+    size_t wtermcap;
     uint32_t *cand;    /* candidate rules */
     size_t ncand, candcap;
     uint32_t *fired;   /* rules that fired */

@@ -41,6 +41,13 @@ int ear_glob__match(const char *pat, size_t plen, const char *s, size_t n)
     return p == plen;
 }
 
+/* The slot of a pair of bytes in plen/slen (a token's first two, or its
+ * last two, last first). Collisions only cost a probe. */
+static unsigned pair(unsigned char a, unsigned char b)
+{
+    return ((unsigned)a << 6 ^ b) & (EAR_IX_PAIRS - 1);
+}
+
 struct ent {
     int kind;
     const char *key;
@@ -173,30 +180,29 @@ int ear_index__build(struct ear_index *ix, const struct ear_term *terms,
         }
         ix->tab[k].mask = cap - 1;
     }
-    ix->pre2 = calloc(65536 / 8, 1);
+    ix->plen = calloc(EAR_IX_PAIRS, sizeof *ix->plen);
+    ix->slen = calloc(EAR_IX_PAIRS, sizeof *ix->slen);
     ix->post = calloc(ne ? ne : 1, sizeof *ix->post);
-    if (!ix->pre2) {
-        rc = EAR_ENOMEM;
-        goto out;
-    }
-    if (!ix->post) {
+    if (!ix->plen || !ix->slen || !ix->post) {
         rc = EAR_ENOMEM;
         goto out;
     }
     ix->npost = ne;
     for (i = 0; i < ne; i++) {
+        const unsigned char *key = (const unsigned char *)ents[i].key;
+        uint32_t len = ents[i].len;
+        uint64_t bit = (uint64_t)1 << (len < 63 ? len : 63);
+
         ix->post[i].term = ents[i].term;
         ix->post[i].verify = ents[i].verify;
-        if (ents[i].kind != EAR_IK_PREFIX)
-            continue;
-        if (ents[i].len == 1) {
-            unsigned c = (unsigned char)ents[i].key[0];
-            ix->pre1[c >> 3] |= (uint8_t)(1u << (c & 7));
-        } else {
-            unsigned c = (unsigned)(unsigned char)ents[i].key[0] << 8 |
-                         (unsigned char)ents[i].key[1];
-            ix->pre2[c >> 3] |= (uint8_t)(1u << (c & 7));
-        }
+        if (ents[i].kind == EAR_IK_PREFIX && len == 1)
+            ix->pre1[key[0] >> 3] |= (uint8_t)(1u << (key[0] & 7));
+        else if (ents[i].kind == EAR_IK_PREFIX)
+            ix->plen[pair(key[0], key[1])] |= bit;
+        else if (ents[i].kind == EAR_IK_SUFFIX && len == 1)
+            ix->suf1[key[0] >> 3] |= (uint8_t)(1u << (key[0] & 7));
+        else if (ents[i].kind == EAR_IK_SUFFIX)
+            ix->slen[pair(key[len - 1], key[len - 2])] |= bit;
     }
     for (i = 0; i < ne; i = j) {
         for (j = i + 1; j < ne && ents[j].kind == ents[i].kind &&
@@ -222,7 +228,8 @@ void ear_index__dispose(struct ear_index *ix)
         free(ix->tab[k].bloom);
     }
     free(ix->post);
-    free(ix->pre2);
+    free(ix->plen);
+    free(ix->slen);
     free(ix->contains);
     memset(ix, 0, sizeof *ix);
 }
@@ -248,47 +255,50 @@ static const struct ear_islot *tab_find(const struct ear_itab *t, uint32_t h,
 size_t ear_index__probe(const struct ear_index *ix, const char *w, size_t n,
                         struct ear_prange *out, size_t cap)
 {
+    const unsigned char *u = (const unsigned char *)w;
     const struct ear_itab *pt = &ix->tab[EAR_IK_PREFIX];
     const struct ear_itab *st = &ix->tab[EAR_IK_SUFFIX];
     const struct ear_islot *s;
     uint32_t h = FNV_OFF;
+    uint64_t m;
     size_t p, no = 0;
-    int pre = 0;
-    unsigned c0 = n ? (unsigned char)w[0] : 0;
-    unsigned c2 = n > 1 ? c0 << 8 | (unsigned char)w[1] : 0;
 
-    if (pt->lenmask && n)
-        pre = ((ix->pre1[c0 >> 3] >> (c0 & 7)) & 1) |
-              (n > 1 ? ((ix->pre2[c2 >> 3] >> (c2 & 7)) & 1) << 1 : 0);
+    if (!n)
+        return 0;
+    /* prefix keys: only the lengths some key starting with these two
+     * bytes has; the running hash is the exact key's hash at the end */
+    m = n > 1 ? ix->plen[pair(u[0], u[1])] : 0;
+    if ((ix->pre1[u[0] >> 3] >> (u[0] & 7)) & 1)
+        m |= 2;
     for (p = 1; p <= n; p++) {
-        h = (h ^ (unsigned char)w[p - 1]) * FNV_PRIME;
-        if ((pre & (p == 1 ? 1 : 2)) &&
-            ((pt->lenmask >> (p < 63 ? p : 63)) & 1) && no < cap) {
-            s = tab_find(pt, h, w, p);
-            if (s) {
-                out[no].first = s->first;
-                out[no++].n = s->n;
-            }
-        }
-    }
-    if (no < cap) {
-        s = tab_find(&ix->tab[EAR_IK_EXACT], h, w, n);
+        h = (h ^ u[p - 1]) * FNV_PRIME;
+        if (!((m >> (p < 63 ? p : 63)) & 1) || no == cap)
+            continue;
+        s = tab_find(pt, h, w, p);
         if (s) {
             out[no].first = s->first;
             out[no++].n = s->n;
         }
     }
-    if (st->lenmask) {
-        h = FNV_OFF;
-        for (p = 1; p <= n && no < cap; p++) {
-            h = (h ^ (unsigned char)w[n - p]) * FNV_PRIME;
-            if ((st->lenmask >> (p < 63 ? p : 63)) & 1) {
-                s = tab_find(st, h, w + n - p, p);
-                if (s) {
-                    out[no].first = s->first;
-                    out[no++].n = s->n;
-                }
-            }
+    s = no < cap ? tab_find(&ix->tab[EAR_IK_EXACT], h, w, n) : NULL;
+    if (s) {
+        out[no].first = s->first;
+        out[no++].n = s->n;
+    }
+    if (!st->lenmask)
+        return no;
+    m = n > 1 ? ix->slen[pair(u[n - 1], u[n - 2])] : 0;
+    if ((ix->suf1[u[n - 1] >> 3] >> (u[n - 1] & 7)) & 1)
+        m |= 2;
+    h = FNV_OFF;
+    for (p = 1; p <= n && m >> (p < 63 ? p : 63) && no < cap; p++) {
+        h = (h ^ u[n - p]) * FNV_PRIME;
+        if (!((m >> (p < 63 ? p : 63)) & 1))
+            continue;
+        s = tab_find(st, h, w + n - p, p);
+        if (s) {
+            out[no].first = s->first;
+            out[no++].n = s->n;
         }
     }
     return no;

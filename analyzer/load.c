@@ -1229,7 +1229,8 @@ int ear_analyzer_new(struct ear_analyzer **out, const char *const *paths,
         nalw += !an->rules[i].has_terms;
     an->always = calloc(nalw ? nalw : 1, sizeof *an->always);
     an->md = pcre2_match_data_create(4, NULL);
-    if (!an->always || !an->md) {
+    an->wcache = calloc(EAR_WC_SLOTS, sizeof *an->wcache);
+    if (!an->always || !an->md || !an->wcache) {
         rc = ear_error_set(err, EAR_ENOMEM, NULL, 0, 0, "out of memory");
         goto out;
     }
@@ -1278,6 +1279,8 @@ void ear_analyzer_free(struct ear_analyzer *an)
         pcre2_match_data_free(an->md);
     ear_text__dispose(&an->txt);
     ear_text__dispose(&an->tmp);
+    free(an->wcache);
+    free(an->wterms);
     free(an->hits);
     free(an->clauses);
     free(an->sents);

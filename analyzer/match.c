@@ -110,50 +110,149 @@ static int add_hit(struct ear_analyzer *an, uint32_t term, size_t i)
     return 0;
 }
 
+/* Hungarian superlatives, "leg" + comparative ("legrosszabb",
+ * "legkiábrándítóbb", "legeslegunalmasabb"), take the lexicon entry of
+ * the comparative when the whole word has none, so a pattern written for
+ * the adjective reaches its superlative. The "bb" of the comparative
+ * must follow, which keeps "legalább" and "legény" out. Appends to the nt
+ * terms in an->wterms; returns the new count or EAR_ENOMEM. */
+static int superlative(struct ear_analyzer *an, const char *w, size_t n,
+                       size_t nt)
+{
+    const struct ear_index *ix = &an->ix[an->lang];
+    struct ear_prange pr[72];
+    size_t r, np, k, skip = 3;
+
+    if (n < 7 || memcmp(w, "leg", 3) != 0)
+        return (int)nt;
+    if (n > 10 && memcmp(w, "legesleg", 8) == 0)
+        skip = 8;
+    if (!memmem(w + skip, n - skip, "bb", 2))
+        return (int)nt;
+    for (k = 0; k < nt; k++)
+        if (an->terms[an->wterms[k]].node == EAR_NONE)
+            return (int)nt; /* the word is in the lexicon itself */
+    w += skip;
+    n -= skip;
+    np = ear_index__probe(ix, w, n, pr, 72);
+    for (r = 0; r < np; r++) {
+        for (k = pr[r].first; k < pr[r].first + pr[r].n; k++) {
+            const struct ear_posting *p = &ix->post[k];
+            const struct ear_term *t = &an->terms[p->term];
+            if (t->node != EAR_NONE || t->nwords != 1 ||
+                !(t->langmask & an->lang) || t->words[0].hashtag ||
+                (p->verify && !word_eq(&t->words[0], w, n)))
+                continue;
+            if (GROW(an->wterms, nt, an->wtermcap, nt + 1))
+                return EAR_ENOMEM;
+            an->wterms[nt++] = p->term;
+        }
+    }
+    return (int)nt;
+}
+
+/* The terms anchored on token tk (word w, n bytes) that pass every check
+ * that depends on the word alone, in index order, into an->wterms.
+ * Returns how many, or EAR_ENOMEM. */
+static int word_terms(struct ear_analyzer *an, const struct ear_tok *tk,
+                      const char *w, size_t n)
+{
+    const struct ear_index *ix = &an->ix[an->lang];
+    struct ear_prange pr[72];
+    size_t r, np, k, nt = 0;
+
+    np = ear_index__probe(ix, w, n, pr, 72);
+    for (r = 0; r < np; r++) {
+        for (k = pr[r].first; k < pr[r].first + pr[r].n; k++) {
+            const struct ear_posting *p = &ix->post[k];
+            const struct ear_term *t = &an->terms[p->term];
+            if (!(t->langmask & an->lang))
+                continue;
+            if (p->verify && !word_eq(&t->words[t->anchor], w, n))
+                continue;
+            if (t->words[t->anchor].hashtag &&
+                !(tk->flags & EAR_TF_HASHTAG))
+                continue;
+            if (GROW(an->wterms, nt, an->wtermcap, nt + 1))
+                return EAR_ENOMEM;
+            an->wterms[nt++] = p->term;
+        }
+    }
+    for (k = 0; k < ix->ncontains; k++) {
+        const struct ear_term *t = &an->terms[ix->contains[k]];
+        const struct ear_wpat *aw = &t->words[t->anchor];
+        if (!(t->langmask & an->lang) || !word_eq(aw, w, n) ||
+            (aw->hashtag && !(tk->flags & EAR_TF_HASHTAG)))
+            continue;
+        if (GROW(an->wterms, nt, an->wtermcap, nt + 1))
+            return EAR_ENOMEM;
+        an->wterms[nt++] = ix->contains[k];
+    }
+    if (an->lang == EAR_LANG_HU)
+        return superlative(an, w, n, nt);
+    return (int)nt;
+}
+
+static uint32_t word_hash(const char *w, size_t n, unsigned key)
+{
+    uint32_t h = 2166136261u ^ key;
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        h = (h ^ (unsigned char)w[i]) * 16777619u;
+    return h;
+}
+
 static int lookup(struct ear_analyzer *an)
 {
     const struct ear_text *x = &an->txt;
-    const struct ear_index *ix = &an->ix[an->lang];
-    struct ear_prange pr[72];
-    size_t i, r, np, k;
+    size_t i, k;
     int rc;
 
     for (i = 0; i < x->ntok; i++) {
         const struct ear_tok *tk = &x->tok[i];
         const char *w = x->f + tk->fs;
-        size_t n = tk->fe - tk->fs;
+        size_t n = tk->fe - tk->fs, nt;
+        const uint32_t *terms;
+        struct ear_wcent *e = NULL;
+        unsigned key = (unsigned)an->lang |
+                       ((tk->flags & EAR_TF_HASHTAG) ? 16u : 0u);
+        uint32_t h = 0;
 
         if (tk->flags & EAR_TF_URL)
             continue;
-        np = ear_index__probe(ix, w, n, pr, 72);
-        for (r = 0; r < np; r++) {
-            for (k = pr[r].first; k < pr[r].first + pr[r].n; k++) {
-                const struct ear_posting *p = &ix->post[k];
-                const struct ear_term *t = &an->terms[p->term];
-                if (!(t->langmask & an->lang) || t->anchor > i)
-                    continue;
-                if (p->verify && !word_eq(&t->words[t->anchor], w, n))
-                    continue;
-                if (t->words[t->anchor].hashtag &&
-                    !(tk->flags & EAR_TF_HASHTAG))
-                    continue;
-                if (t->nwords > 1 && !match_rest(an, t, i - t->anchor))
-                    continue;
-                rc = add_hit(an, p->term, i - t->anchor);
-                if (rc < 0)
-                    return rc;
+        if (n > 0 && n <= EAR_WC_WORD) {
+            h = word_hash(w, n, key);
+            e = &an->wcache[h & (EAR_WC_SLOTS - 1)];
+            if (e->hash == h && e->len == n && e->key == key &&
+                memcmp(e->word, w, n) == 0) {
+                terms = e->term;
+                nt = e->nterm;
+                goto have;
             }
         }
-        for (k = 0; k < ix->ncontains; k++) {
-            const struct ear_term *t = &an->terms[ix->contains[k]];
-            const struct ear_wpat *aw = &t->words[t->anchor];
-            if (!(t->langmask & an->lang) || t->anchor > i ||
-                !word_eq(aw, w, n) ||
-                (aw->hashtag && !(tk->flags & EAR_TF_HASHTAG)))
+        rc = word_terms(an, tk, w, n);
+        if (rc < 0)
+            return rc;
+        terms = an->wterms;
+        nt = (size_t)rc;
+        if (e && nt <= EAR_WC_TERMS) {
+            e->hash = h;
+            e->len = (uint8_t)n;
+            e->key = (uint8_t)key;
+            e->nterm = (uint8_t)nt;
+            memcpy(e->word, w, n);
+            if (nt)
+                memcpy(e->term, terms, nt * sizeof *terms);
+        }
+have:
+        for (k = 0; k < nt; k++) {
+            const struct ear_term *t = &an->terms[terms[k]];
+            if (t->anchor > i)
                 continue;
             if (t->nwords > 1 && !match_rest(an, t, i - t->anchor))
                 continue;
-            rc = add_hit(an, ix->contains[k], i - t->anchor);
+            rc = add_hit(an, terms[k], i - t->anchor);
             if (rc < 0)
                 return rc;
         }
@@ -699,6 +798,24 @@ static int cmp_u32(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+/* A text has a handful of candidate rules, for which qsort()'s set-up
+ * costs more than the sorting: insertion sort, unless there are many. */
+static void sort_u32(uint32_t *v, size_t n)
+{
+    size_t i, j;
+
+    if (n > 32) {
+        qsort(v, n, sizeof *v, cmp_u32);
+        return;
+    }
+    for (i = 1; i < n; i++) {
+        uint32_t x = v[i];
+        for (j = i; j > 0 && v[j - 1] > x; j--)
+            v[j] = v[j - 1];
+        v[j] = x;
+    }
+}
+
 static int run_rules(struct ear_analyzer *an)
 {
     size_t i, nc;
@@ -715,8 +832,7 @@ static int run_rules(struct ear_analyzer *an)
         an->cand[an->ncand++] = ri;
     }
     /* pack order, so verdicts do not depend on where words occurred */
-    if (an->ncand > 1)
-        qsort(an->cand, an->ncand, sizeof *an->cand, cmp_u32);
+    sort_u32(an->cand, an->ncand);
     nc = an->ncand;
     if (GROW(an->fired, an->nfired, an->firedcap, nc))
         return EAR_ENOMEM;
@@ -882,8 +998,11 @@ static int add_quoted_words(struct ear_buf *b, struct ear_analyzer *an,
             continue;
         os = x->map[s->fs];
         oe = x->map[s->fe];
-        rc = ear_buf_addf(b, "%s'%.*s'", n ? ", " : "", (int)(oe - os),
-                          x->src + os);
+        rc = ear_buf_adds(b, n ? ", '" : "'");
+        if (rc == 0)
+            rc = ear_buf_addn(b, x->src + os, oe - os);
+        if (rc == 0)
+            rc = ear_buf_addc(b, '\'');
         n++;
     }
     return rc;
@@ -893,6 +1012,7 @@ static int explain(struct ear_analyzer *an, struct ear_verdict *v)
 {
     struct ear_buf b;
     size_t i, n, nrules = 0;
+    const char *tail = "";
     int rc = 0;
 
     ear_buf_init(&b, 4096);
@@ -900,27 +1020,34 @@ static int explain(struct ear_analyzer *an, struct ear_verdict *v)
         nrules += an->rules[an->fired[i]].weight > 0;
     if (v->flag) {
         if (v->ncategories) {
-            for (i = 0; i < v->ncategories && rc == 0; i++)
-                rc = ear_buf_addf(&b, "%s%s", i ? "/" : "",
-                                  v->categories[i]);
+            for (i = 0; i < v->ncategories && rc == 0; i++) {
+                rc = ear_buf_adds(&b, i ? "/" : "");
+                if (rc == 0)
+                    rc = ear_buf_adds(&b, v->categories[i]);
+            }
             if (rc == 0)
-                rc = ear_buf_addf(&b, " complaint, %s: rules ",
-                                  ear_severity_name(v->severity));
+                rc = ear_buf_adds(&b, " complaint, ");
+            tail = ": rules ";
         } else if (nrules) {
-            rc = ear_buf_addf(&b, "negative tone, %s: rules ",
-                              ear_severity_name(v->severity));
+            rc = ear_buf_adds(&b, "negative tone, ");
+            tail = ": rules ";
         } else if (an->lexneg > 0) {
-            rc = ear_buf_addf(&b, "negative tone, %s: words ",
-                              ear_severity_name(v->severity));
+            rc = ear_buf_adds(&b, "negative tone, ");
+            tail = ": words ";
         } else {
-            rc = ear_buf_addf(&b, "negative rating, %s",
-                              ear_severity_name(v->severity));
+            rc = ear_buf_adds(&b, "negative rating, ");
         }
+        if (rc == 0)
+            rc = ear_buf_adds(&b, ear_severity_name(v->severity));
+        if (rc == 0)
+            rc = ear_buf_adds(&b, tail);
         for (i = 0, n = 0; i < an->nfired && rc == 0; i++) {
             const struct ear_rule *r = &an->rules[an->fired[i]];
             if (r->weight <= 0)
                 continue;
-            rc = ear_buf_addf(&b, "%s%s", n++ ? ", " : "", r->id);
+            rc = ear_buf_adds(&b, n++ ? ", " : "");
+            if (rc == 0)
+                rc = ear_buf_adds(&b, r->id);
         }
         if (rc == 0 && an->lexneg > 0) {
             rc = ear_buf_adds(&b, nrules ? "; words " : "");
@@ -955,12 +1082,53 @@ static int explain(struct ear_analyzer *an, struct ear_verdict *v)
     return v->explain ? 0 : EAR_ENOMEM;
 }
 
+/* Does span i go into the verdict's matches in pass k (0: rule spans of
+ * rules that fired, 1: negative lexicon words), the first of its kind? */
+static int span_wanted(const struct ear_analyzer *an, size_t i, int k)
+{
+    const struct ear_fspan *s = &an->spans[i];
+    size_t j;
+
+    if ((k == 0) != (s->rule != EAR_NONE))
+        return 0;
+    if (s->rule == EAR_NONE && s->weight <= 0)
+        return 0;
+    if (s->rule != EAR_NONE && !ear_an__rule_fired(an, s->rule))
+        return 0;
+    for (j = 0; j < i; j++) {
+        if (an->spans[j].rule == s->rule && an->spans[j].fs == s->fs &&
+            an->spans[j].fe == s->fe)
+            return 0;
+    }
+    return 1;
+}
+
+/* ear_verdict_add_match() into the array allocated for all of them. */
+static int put_match(struct ear_verdict *v, const char *rule,
+                     const char *category, const char *field,
+                     const char *base, size_t start, size_t end,
+                     double weight)
+{
+    struct ear_match *m = &v->matches[v->nmatches++];
+
+    m->start = start;
+    m->end = end;
+    m->weight = weight;
+    m->rule = ear_strdup(rule);
+    m->category = ear_strdup(category);
+    m->field = ear_strdup(field);
+    m->text = ear_strndup(base + start, end > start ? end - start : 0);
+    if (!m->rule || (category && !m->category) || !m->field || !m->text)
+        return EAR_ENOMEM;
+    return 0;
+}
+
 int ear_an__verdict(struct ear_analyzer *an, const char *field_split_name,
                     size_t split, struct ear_verdict *v)
 {
     const struct ear_text *x = &an->txt;
     struct catinfo cats[16];
-    size_t ncats = 0, i, j, k;
+    size_t ncats = 0, i, j, k, n;
     const struct ear_rule *teamr = NULL;
     int rc;
 
@@ -1005,7 +1173,16 @@ int ear_an__verdict(struct ear_analyzer *an, const char *field_split_name,
                 return EAR_ENOMEM;
         }
     }
-    /* evidence: rule spans, then negative lexicon words */
+    /* evidence: rule spans, then negative lexicon words; counted first
+     * so the array is allocated once */
+    for (n = 0, k = 0; k < 2; k++)
+        for (i = 0; i < an->nspans; i++)
+            n += span_wanted(an, i, (int)k);
+    if (n) {
+        v->matches = calloc(n, sizeof *v->matches);
+        if (!v->matches)
+            return EAR_ENOMEM;
+    }
     for (k = 0; k < 2; k++) {
         for (i = 0; i < an->nspans; i++) {
             const struct ear_fspan *s = &an->spans[i];
@@ -1014,18 +1191,7 @@ int ear_an__verdict(struct ear_analyzer *an, const char *field_split_name,
             size_t os = x->map[s->fs], oe = x->map[s->fe];
             const char *field = "text";
             size_t base = 0;
-            if ((k == 0) != (r != NULL))
-                continue;
-            if (!r && s->weight <= 0)
-                continue;
-            if (r && !ear_an__rule_fired(an, s->rule))
-                continue;
-            for (j = 0; j < i; j++) {
-                if (an->spans[j].rule == s->rule && an->spans[j].fs == s->fs &&
-                    an->spans[j].fe == s->fe)
-                    break;
-            }
-            if (j < i)
+            if (!span_wanted(an, i, (int)k))
                 continue;
             while (oe > os && (x->src[oe - 1] == ' ' ||
                                x->src[oe - 1] == '\n'))
@@ -1039,20 +1205,23 @@ int ear_an__verdict(struct ear_analyzer *an, const char *field_split_name,
                     base = split;
                 }
             }
-            rc = ear_verdict_add_match(v, r ? r->id : "lexicon",
-                                       r && !is_tone(r) ? r->category : NULL,
-                                       field, x->src + base, os - base,
-                                       oe - base,
-                                       r ? (double)r->weight
-                                         : (double)s->weight);
+            rc = put_match(v, r ? r->id : "lexicon",
+                           r && !is_tone(r) ? r->category : NULL, field,
+                           x->src + base, os - base, oe - base,
+                           r ? (double)r->weight : (double)s->weight);
             if (rc < 0)
                 return rc;
         }
     }
-    return explain(an, v);
+    return an->no_explain ? 0 : explain(an, v);
 }
 
 /* ---------------------------------------------------------------- API */
+
+void ear_analyzer_set_explain(struct ear_analyzer *an, int on)
+{
+    an->no_explain = !on;
+}
 
 static int parse_lang(const char *lang, int *out, struct ear_error *err)
 {

@@ -4,8 +4,10 @@
  * whole verdict must flag or stay quiet (negation, contrast, praise).
  * Lint looks at the compiled rules for what loading cannot reject:
  * identical terms in one rule, the same term in two rules of one category,
- * rules a 'not' of their own always silences, regex-only rules that run on
- * every text, rules without tests.
+ * rules another rule of their category always repeats (their terms a
+ * subset of its plain term list), rules a 'not' of their own always
+ * silences, rules no embedded test makes fire, regex-only rules that run
+ * on every text, rules without tests.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -96,21 +98,24 @@ static int term_same(const struct ear_term *a, const struct ear_term *b)
     return 1;
 }
 
-/* Does pattern term p match every text term t matches (word by word)? */
+/* Does term p occur wherever term t does: do p's words match a run of
+ * t's words ("late*" covers "late delivery")? A hashtag-only word of p
+ * needs one in t. */
 static int term_covers(const struct ear_term *p, const struct ear_term *t)
 {
-    uint32_t k;
+    uint32_t o, k;
 
-    if (p->nwords != t->nwords)
-        return 0;
-    for (k = 0; k < p->nwords; k++) {
-        const struct ear_wpat *pw = &p->words[k], *tw = &t->words[k];
-        /* a literal word of t must match p's glob; a glob in t is
-         * covered only by an identical or a more general prefix */
-        if (!ear_glob__match(pw->text, pw->len, tw->text, tw->len))
-            return 0;
+    for (o = 0; o + p->nwords <= t->nwords; o++) {
+        for (k = 0; k < p->nwords; k++) {
+            const struct ear_wpat *pw = &p->words[k], *tw = &t->words[o + k];
+            if ((pw->hashtag && !tw->hashtag) ||
+                !ear_glob__match(pw->text, pw->len, tw->text, tw->len))
+                break;
+        }
+        if (k == p->nwords)
+            return 1;
     }
-    return 1;
+    return 0;
 }
 
 /* Is node a plain term list of the rule (not inside near/all/not)? */
@@ -150,6 +155,104 @@ static int contains_node(const struct ear_analyzer *an, uint32_t root,
     for (k = 0; k < n->nkids; k++)
         if (contains_node(an, n->kids[k], target))
             return 1;
+    return 0;
+}
+
+/* The rule's single plain term list, when that is all its matcher is
+ * (no regex, group, near or not), else EAR_NONE. */
+static uint32_t plain_terms(const struct ear_analyzer *an,
+                            const struct ear_rule *r)
+{
+    const struct ear_node *root = &an->nodes[r->root];
+
+    if (root->kind != EAR_N_ALL || root->nkids != 1 ||
+        an->nodes[root->kids[0]].kind != EAR_N_TERMS)
+        return EAR_NONE;
+    return root->kids[0];
+}
+
+/* Is every term of node a covered by some term of node b? */
+static int node_covered(const struct ear_analyzer *an, uint32_t a, uint32_t b)
+{
+    size_t i, j;
+    int any = 0;
+
+    for (i = 0; i < an->nterms; i++) {
+        int covered = 0;
+        if (an->terms[i].node != a)
+            continue;
+        any = 1;
+        for (j = 0; j < an->nterms && !covered; j++)
+            covered = an->terms[j].node == b &&
+                      term_covers(&an->terms[j], &an->terms[i]);
+        if (!covered)
+            return 0;
+    }
+    return any;
+}
+
+/* Does node (all of which must hold) need one of the terms of bt: is it,
+ * or one of its 'all' parts, a term list bt covers? */
+static int needs_covered(const struct ear_analyzer *an, uint32_t node,
+                         uint32_t bt)
+{
+    const struct ear_node *n = &an->nodes[node];
+    uint32_t k;
+
+    if (n->kind == EAR_N_TERMS)
+        return node_covered(an, node, bt);
+    if (n->kind != EAR_N_ALL)
+        return 0;
+    for (k = 0; k < n->nkids; k++)
+        if (needs_covered(an, n->kids[k], bt))
+            return 1;
+    return 0;
+}
+
+/* Rule a fires only where rule b fires too: b is a plain term list of the
+ * same category, language, scope or wider, and no 'needs' of its own, and
+ * a needs a term list (at its top or inside 'all') that b's covers. */
+static int rule_within(const struct ear_analyzer *an, size_t a, size_t b)
+{
+    const struct ear_rule *ra = &an->rules[a], *rb = &an->rules[b];
+    uint32_t bt = plain_terms(an, rb);
+
+    if (bt == EAR_NONE || strcmp(ra->category, rb->category) != 0 ||
+        (ra->langmask & ~rb->langmask) || rb->scope < ra->scope ||
+        (rb->needs_neg && !ra->needs_neg))
+        return 0;
+    return needs_covered(an, ra->root, bt);
+}
+
+/* Marks in fired[] every rule that some embedded test text (of any rule
+ * or pack, run in its pack's language) makes fire. */
+static int run_all_tests(struct ear_analyzer *an, uint8_t *fired)
+{
+    size_t i, k, f;
+    int rc;
+
+    for (i = 0; i < an->nrules + an->npacks; i++) {
+        const struct ear_test *tests;
+        size_t n;
+        uint8_t mask;
+        if (i < an->nrules) {
+            tests = an->rules[i].tests;
+            n = an->rules[i].ntests;
+            mask = an->rules[i].langmask;
+        } else {
+            tests = an->packs[i - an->nrules].tests;
+            n = an->packs[i - an->nrules].ntests;
+            mask = an->packs[i - an->nrules].langmask;
+        }
+        for (k = 0; k < n; k++) {
+            rc = ear_an__run(an, tests[k].text, strlen(tests[k].text),
+                             pack_lang(mask), 0);
+            if (rc < 0)
+                return rc;
+            for (f = 0; f < an->nfired; f++)
+                fired[an->fired[f]] = 1;
+        }
+    }
     return 0;
 }
 
@@ -263,6 +366,38 @@ int ear_analyzer_lint(struct ear_analyzer *an, ear_lint_cb cb, void *payload)
                     report(&l, 1, r->file, r->line, r->id);
             }
         }
+    }
+    /* overlapping: a rule every firing of which another rule of its
+     * category repeats adds nothing but a second match */
+    for (i = 0; i < an->nrules && rc == 0; i++) {
+        for (j = 0; j < an->nrules && rc == 0; j++) {
+            if (i == j || !rule_within(an, i, j) ||
+                (rule_within(an, j, i) && j > i))
+                continue; /* two equal rules: reported once */
+            rc = ear_buf_addf(&l.msg, "overlapping: every text that fires "
+                              "it fires '%s' (%s:%d) too: its terms are "
+                              "among that rule's, same category '%s'",
+                              an->rules[j].id, an->rules[j].file,
+                              an->rules[j].line, an->rules[i].category);
+            if (rc == 0)
+                report(&l, 1, an->rules[i].file, an->rules[i].line,
+                       an->rules[i].id);
+        }
+    }
+    /* unreachable in practice: no embedded test text makes it fire */
+    if (rc == 0 && an->nrules) {
+        uint8_t *fired = calloc(an->nrules, 1);
+        rc = fired ? run_all_tests(an, fired) : EAR_ENOMEM;
+        for (i = 0; i < an->nrules && rc == 0; i++) {
+            const struct ear_rule *r = &an->rules[i];
+            if (fired[i])
+                continue;
+            rc = ear_buf_addf(&l.msg, "no embedded test makes it fire "
+                              "(%zu tests of its own)", r->ntests);
+            if (rc == 0)
+                report(&l, 1, r->file, r->line, r->id);
+        }
+        free(fired);
     }
     ear_buf_dispose(&l.msg);
     return rc < 0 ? rc : l.errors;

@@ -44,6 +44,39 @@ static const uint32_t fold_latin_upper[6] = {
 enum cls { C_SPACE, C_LETTER, C_DIGIT, C_APOS, C_PUNCT, C_EMOJI,
            C_SKIP, C_SYMBOL };
 
+/* The class of every ASCII byte (classify() for c < 0x80). */
+#define S C_SPACE
+#define L C_LETTER
+#define D C_DIGIT
+#define A C_APOS
+#define P C_PUNCT
+static const unsigned char ascii_cls[128] = {
+    S, S, S, S, S, S, S, S, S, S, S, S, S, S, S, S,
+    S, S, S, S, S, S, S, S, S, S, S, S, S, S, S, S,
+    S, P, P, P, P, P, P, A, P, P, P, P, P, P, P, P,
+    D, D, D, D, D, D, D, D, D, D, P, P, P, P, P, P,
+    P, L, L, L, L, L, L, L, L, L, L, L, L, L, L, L,
+    L, L, L, L, L, L, L, L, L, L, L, P, P, P, P, P,
+    A, L, L, L, L, L, L, L, L, L, L, L, L, L, L, L,
+    L, L, L, L, L, L, L, L, L, L, L, P, P, P, P, S,
+};
+#undef S
+#undef L
+#undef D
+#undef A
+#undef P
+
+/* The folded form of an ASCII byte of class k: lowercase; control
+ * characters other than white space become a space. */
+static char ascii_fold(uint32_t c, enum cls k)
+{
+    if (c - 'A' < 26u)
+        return (char)(c + 32);
+    if (k == C_SPACE && c != ' ' && (c < '\t' || c > '\r'))
+        return ' ';
+    return (char)c;
+}
+
 /* Decodes one code point at s (n bytes left); invalid input yields
  * U+FFFD and consumes one byte. */
 static uint32_t utf8_next(const unsigned char *s, size_t n, size_t *adv)
@@ -125,27 +158,11 @@ static enum cls classify(uint32_t c, char *o, size_t *on, int *upper,
     *upper = 0;
     *accent = 0;
     if (c < 0x80) {
-        o[0] = (char)c;
+        enum cls k = (enum cls)ascii_cls[c];
+        o[0] = ascii_fold(c, k);
         *on = 1;
-        if (c >= 'a' && c <= 'z')
-            return C_LETTER;
-        if (c >= 'A' && c <= 'Z') {
-            o[0] = (char)(c + 32);
-            *upper = 1;
-            return C_LETTER;
-        }
-        if (c >= '0' && c <= '9')
-            return C_DIGIT;
-        if (c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' ||
-            c == '\v')
-            return C_SPACE;
-        if (c == '\'' || c == '`')
-            return C_APOS;
-        if (c < 0x20 || c == 0x7F) {
-            o[0] = ' ';
-            return C_SPACE;
-        }
-        return C_PUNCT;
+        *upper = c - 'A' < 26u;
+        return k;
     }
     if (c >= 0xC0 && c < 0x180 && fold_latin[c - 0xC0][0]) {
         const char *b = fold_latin[c - 0xC0];
@@ -241,22 +258,29 @@ static int is_wordish(unsigned char c)
            (c >= '0' && c <= '9') || c >= 0x80;
 }
 
-/* Length of the emoticon at s, with its canonical form, or 0. */
+/* Length of the emoticon at s, with its canonical form, or 0. Every
+ * emoticon starts with one of ":;=<>", which most punctuation is not. */
 static size_t emoticon_at(const char *s, size_t n, size_t pos,
                           const char **canon)
 {
-    size_t i, k;
+    size_t i, k, w;
+    char c = s[pos];
 
-    if (pos > 0 && (s[pos] == '<' || s[pos] == '=') &&
+    if (c != ':' && c != ';' && c != '=' && c != '<' && c != '>')
+        return 0;
+    if (pos > 0 && (c == '<' || c == '=') &&
         is_wordish((unsigned char)s[pos - 1]))
         return 0;
     for (i = 0; i < sizeof emoticons / sizeof emoticons[0]; i++) {
-        k = strlen(emoticons[i].in);
-        if (k > n - pos || memcmp(s + pos, emoticons[i].in, k) != 0)
+        const char *in = emoticons[i].in;
+        if (in[0] != c)
+            continue;
+        w = strlen(in);
+        if (w > n - pos || memcmp(s + pos, in, w) != 0)
             continue;
         /* repeated last char: ":(((" */
-        while (pos + k < n && s[pos + k] == emoticons[i].in[
-                   strlen(emoticons[i].in) - 1] && k < 16)
+        k = w;
+        while (pos + k < n && s[pos + k] == in[w - 1] && k < 16)
             k++;
         if (pos + k < n && is_wordish((unsigned char)s[pos + k]))
             return 0;
@@ -312,27 +336,29 @@ struct prep {
     uint32_t nup, nlow;
 };
 
-static int tok_open(struct prep *p, uint32_t fs, uint32_t os, uint32_t fl)
+static inline int tok_open(struct prep *p, uint32_t fs, uint32_t os,
+                           uint32_t fl)
 {
     struct ear_text *t = p->t;
     struct ear_tok *k;
 
-    if (grow((void **)&t->tok, &t->tokcap, t->ntok + 1, sizeof *t->tok))
+    if (t->ntok == t->tokcap &&
+        grow((void **)&t->tok, &t->tokcap, t->ntok + 1, sizeof *t->tok))
         return EAR_ENOMEM;
     k = &t->tok[t->ntok];
-    memset(k, 0, sizeof *k);
-    k->fs = fs;
-    k->os = os;
+    k->fs = k->fe = fs;
+    k->os = k->oe = os;
     k->flags = fl | p->pend;
-    k->lex = EAR_NONE;
     k->clause = 0;
+    k->lex = EAR_NONE;
+    k->bang = k->quest = 0;
     p->pend = 0;
     p->open = (uint32_t)t->ntok++;
     p->nup = p->nlow = 0;
     return 0;
 }
 
-static void tok_close(struct prep *p, uint32_t fe, uint32_t oe)
+static inline void tok_close(struct prep *p, uint32_t fe, uint32_t oe)
 {
     struct ear_tok *k;
 
@@ -403,8 +429,24 @@ int ear_text__prep(struct ear_text *t, const char *src, size_t len,
             t->map[t->flen++] = (uint32_t)(orig); } } while (0)
 
     while (i < len) {
-        cp = utf8_next(s + i, len - i, &adv);
-        c = classify(cp, o, &on, &upper, &accent);
+        if (s[i] < 0x80) { /* classify() inline for ASCII */
+            cp = s[i];
+            adv = 1;
+            c = (enum cls)ascii_cls[cp];
+            o[0] = ascii_fold(cp, c);
+            on = 1;
+            upper = cp - 'A' < 26u;
+            accent = 0;
+        } else {
+            cp = utf8_next(s + i, len - i, &adv);
+            c = classify(cp, o, &on, &upper, &accent);
+        }
+        if (cp == ' ') { /* the most common separator, shortest path */
+            tok_close(&p, (uint32_t)t->flen, (uint32_t)i);
+            EMIT(" ", 1, i);
+            i++;
+            continue;
+        }
         if (pattern && cp == '*')
             c = C_LETTER;
         if (c == C_LETTER || c == C_DIGIT) {
@@ -439,6 +481,25 @@ int ear_text__prep(struct ear_text *t, const char *src, size_t len,
             }
             EMIT(o, on, i);
             i += adv;
+            if (c == C_LETTER && p.open != EAR_NONE) {
+                /* the common case: a run of ASCII lowercase letters,
+                 * which fold to themselves */
+                size_t r = i;
+                while (r < len && s[r] >= 'a' && s[r] <= 'z')
+                    r++;
+                if (r > i) {
+                    p.nlow += (uint32_t)(r - i);
+                    if (!(t->tok[p.open].flags & EAR_TF_HANDLE))
+                        anylow = 1;
+                    t->tok[p.open].flags = (t->tok[p.open].flags |
+                                            EAR_TF_LETTER) &
+                                           ~(uint32_t)EAR_TF_NUMBER;
+                    for (; i < r; i++) {
+                        t->f[t->flen] = (char)s[i];
+                        t->map[t->flen++] = (uint32_t)i;
+                    }
+                }
+            }
             continue;
         }
         if (c == C_SKIP) {

@@ -14,6 +14,7 @@
  */
 #include <getopt.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -147,43 +148,62 @@ static int read_all(FILE *f, struct ear_buf *b)
     return ferror(f) ? EAR_EIO : 0;
 }
 
-static int write_line(json_t *o)
-{
-    char stackbuf[8192], *p = stackbuf;
+/* The --jsonl hot path writes its fixed-shape line straight into an
+ * output buffer (jansson's object building costs more than the analysis;
+ * a stdio call per piece too), flushed to stdout when full and at the
+ * end. Write errors stick in ferror(stdout), checked after every line.
+ * Strings go through put_str, which escapes as RFC 8259 requires; rule
+ * ids, categories, severities and languages are plain ASCII by
+ * construction. One thread writes. */
+static struct {
+    char b[1 << 16];
     size_t n;
-    int rc = 0;
+} out;
 
-    n = json_dumpb(o, stackbuf, sizeof stackbuf,
-                   JSON_COMPACT | JSON_REAL_PRECISION(6));
-    if (n > sizeof stackbuf) {
-        p = malloc(n);
-        if (!p)
-            return EAR_ENOMEM;
-        n = json_dumpb(o, p, n, JSON_COMPACT | JSON_REAL_PRECISION(6));
-    }
-    if (n == 0 || fwrite(p, 1, n, stdout) != n || putchar('\n') == EOF)
-        rc = EAR_EIO;
-    if (p != stackbuf)
-        free(p);
-    return rc;
+static void put_flush(void)
+{
+    if (out.n)
+        fwrite(out.b, 1, out.n, stdout);
+    out.n = 0;
 }
 
-/* The --jsonl hot path writes its fixed-shape line directly (jansson's
- * object building costs more than the analysis); strings go through
- * put_str, which escapes as RFC 8259 requires. Rule ids, categories,
- * severities and languages are plain ASCII by construction. */
-static int put_str(struct ear_buf *b, const char *s, size_t n)
+static void put_n(const char *s, size_t n)
+{
+    if (n > sizeof out.b - out.n) {
+        put_flush();
+        if (n > sizeof out.b) {
+            fwrite(s, 1, n, stdout);
+            return;
+        }
+    }
+    memcpy(out.b + out.n, s, n);
+    out.n += n;
+}
+
+static void put_c(char c)
+{
+    if (out.n == sizeof out.b)
+        put_flush();
+    out.b[out.n++] = c;
+}
+
+static void put_s(const char *s)
+{
+    put_n(s, strlen(s));
+}
+
+static void put_str(const char *s, size_t n)
 {
     static const char hex[] = "0123456789abcdef";
     size_t i, run = 0;
-    int rc = ear_buf_addc(b, '"');
 
-    for (i = 0; rc == 0 && i < n; i++) {
+    put_c('"');
+    for (i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
-        char esc[7];
+        char esc[6];
         if (c >= 0x20 && c != '"' && c != '\\')
             continue;
-        rc = ear_buf_addn(b, s + run, i - run);
+        put_n(s + run, i - run);
         run = i + 1;
         esc[0] = '\\';
         switch (c) {
@@ -196,41 +216,16 @@ static int put_str(struct ear_buf *b, const char *s, size_t n)
             memcpy(esc + 1, "u00", 3);
             esc[4] = hex[c >> 4];
             esc[5] = hex[c & 15];
-            if (rc == 0)
-                rc = ear_buf_addn(b, esc, 6);
+            put_n(esc, 6);
             continue;
         }
-        if (rc == 0)
-            rc = ear_buf_addn(b, esc, 2);
+        put_n(esc, 2);
     }
-    if (rc == 0)
-        rc = ear_buf_addn(b, s + run, n - run);
-    if (rc == 0)
-        rc = ear_buf_addc(b, '"');
-    return rc;
+    put_n(s + run, n - run);
+    put_c('"');
 }
 
-static int put_id(struct ear_buf *b, json_t *id)
-{
-    char *d;
-    int rc;
-
-    if (json_is_string(id))
-        return put_str(b, json_string_value(id), json_string_length(id));
-    if (json_is_integer(id))
-        return ear_buf_addf(b, "%" JSON_INTEGER_FORMAT,
-                            json_integer_value(id));
-    if (!id)
-        return ear_buf_adds(b, "null");
-    d = json_dumps(id, JSON_COMPACT | JSON_ENCODE_ANY);
-    if (!d)
-        return EAR_ENOMEM;
-    rc = ear_buf_adds(b, d);
-    free(d);
-    return rc;
-}
-
-static int put_uint(struct ear_buf *b, size_t v)
+static void put_uint(size_t v)
 {
     char d[24];
     size_t i = sizeof d;
@@ -239,195 +234,427 @@ static int put_uint(struct ear_buf *b, size_t v)
         d[--i] = (char)('0' + v % 10);
         v /= 10;
     } while (v);
-    return ear_buf_addn(b, d + i, sizeof d - i);
+    put_n(d + i, sizeof d - i);
 }
 
 /* Two decimals, as the scores are rounded to. */
-static int put_score(struct ear_buf *b, double s)
+static void put_score(double s)
 {
     long long c = llround(s * 100);
-    int rc = 0;
 
     if (c < 0) {
-        rc = ear_buf_addc(b, '-');
+        put_c('-');
         c = -c;
     }
-    if (rc == 0)
-        rc = put_uint(b, (size_t)(c / 100));
-    if (rc == 0)
-        rc = ear_buf_addc(b, '.');
-    if (rc == 0)
-        rc = ear_buf_addc(b, (char)('0' + c % 100 / 10));
-    if (rc == 0)
-        rc = ear_buf_addc(b, (char)('0' + c % 10));
-    return rc;
+    put_uint((size_t)(c / 100));
+    put_c('.');
+    put_c((char)('0' + c % 100 / 10));
+    put_c((char)('0' + c % 10));
 }
 
-static int put_verdict(struct ear_buf *b, json_t *id,
-                       const struct ear_verdict *v)
+static void put_verdict(const char *id, size_t idlen,
+                        const struct ear_verdict *v)
 {
     size_t i;
-    int rc;
 
-    rc = ear_buf_adds(b, "{\"id\":");
-    if (rc == 0)
-        rc = put_id(b, id);
-    if (rc == 0)
-        rc = ear_buf_adds(b, v->flag ? ",\"flag\":true,\"score\":"
-                                     : ",\"flag\":false,\"score\":");
-    if (rc == 0)
-        rc = put_score(b, v->score);
-    if (rc == 0)
-        rc = ear_buf_adds(b, ",\"severity\":\"");
-    if (rc == 0)
-        rc = ear_buf_adds(b, ear_severity_name(v->severity));
-    if (rc == 0)
-        rc = ear_buf_adds(b, "\",\"categories\":[");
-    for (i = 0; rc == 0 && i < v->ncategories; i++) {
-        rc = ear_buf_adds(b, i ? ",\"" : "\"");
-        if (rc == 0)
-            rc = ear_buf_adds(b, v->categories[i]);
-        if (rc == 0)
-            rc = ear_buf_addc(b, '"');
+    put_s("{\"id\":");
+    put_n(id, idlen);
+    put_s(v->flag ? ",\"flag\":true,\"score\":" : ",\"flag\":false,\"score\":");
+    put_score(v->score);
+    put_s(",\"severity\":\"");
+    put_s(ear_severity_name(v->severity));
+    put_s("\",\"categories\":[");
+    for (i = 0; i < v->ncategories; i++) {
+        put_s(i ? ",\"" : "\"");
+        put_s(v->categories[i]);
+        put_c('"');
     }
-    if (rc == 0)
-        rc = ear_buf_adds(b, "],\"lang\":\"");
-    if (rc == 0)
-        rc = ear_buf_adds(b, v->lang);
-    if (rc == 0)
-        rc = ear_buf_adds(b, "\",\"matches\":[");
-    for (i = 0; rc == 0 && i < v->nmatches; i++) {
+    put_s("],\"lang\":\"");
+    put_s(v->lang);
+    put_s("\",\"matches\":[");
+    for (i = 0; i < v->nmatches; i++) {
         const struct ear_match *m = &v->matches[i];
-        rc = ear_buf_adds(b, i ? ",{\"rule\":\"" : "{\"rule\":\"");
-        if (rc == 0)
-            rc = ear_buf_adds(b, m->rule);
-        if (rc == 0)
-            rc = ear_buf_adds(b, "\",\"start\":");
-        if (rc == 0)
-            rc = put_uint(b, m->start);
-        if (rc == 0)
-            rc = ear_buf_adds(b, ",\"end\":");
-        if (rc == 0)
-            rc = put_uint(b, m->end);
-        if (rc == 0)
-            rc = ear_buf_adds(b, ",\"text\":");
-        if (rc == 0)
-            rc = put_str(b, m->text ? m->text : "",
-                         m->text ? strlen(m->text) : 0);
-        if (rc == 0)
-            rc = ear_buf_addc(b, '}');
+        put_s(i ? ",{\"rule\":\"" : "{\"rule\":\"");
+        put_s(m->rule);
+        put_s("\",\"start\":");
+        put_uint(m->start);
+        put_s(",\"end\":");
+        put_uint(m->end);
+        put_s(",\"text\":");
+        put_str(m->text ? m->text : "", m->text ? strlen(m->text) : 0);
+        put_c('}');
     }
-    if (rc == 0)
-        rc = ear_buf_adds(b, "]}\n");
-    return rc;
+    put_s("]}\n");
 }
 
-static int bad_line(struct ear_cli *cli, size_t lineno, json_t *id,
-                    const char *msg)
-{
-    json_t *o = json_object();
+/* One input line's fields. id is the raw JSON text of the "id" value
+ * ("null" when absent), echoed as it came; text and lang are decoded
+ * strings, pointing into the line itself or into a jansson value held in
+ * keep[]. */
+struct line {
+    const char *id;
+    size_t idlen;
+    const char *text;  /* NULL: no "text" string */
+    size_t tlen;
+    const char *lang;  /* NULL: none */
+    size_t langlen;
+    double rating;
+    json_t *keep[8];
+    size_t nkeep;
+    char *iddump;      /* slow path: new JSON text of the id */
+};
 
-    ear_cli_err(cli, "<stdin>:%zu: %s", lineno, msg);
-    if (!o) {
-        json_decref(id);
-        return EAR_ENOMEM;
+static void line_clear(struct line *ln)
+{
+    size_t i;
+
+    for (i = 0; i < ln->nkeep; i++)
+        json_decref(ln->keep[i]);
+    free(ln->iddump);
+    memset(ln, 0, sizeof *ln);
+    ln->id = "null";
+    ln->idlen = 4;
+}
+
+/*
+ * Locating the fields of a line. jansson has no event interface, and
+ * json_loadb() builds a whole object per line (a hashtable, every key and
+ * every unused field a malloc'd copy), which cost more than the analysis
+ * itself. So a line that is valid UTF-8 is first walked over its
+ * top-level members; every string with an escape and every value that is
+ * not a string is handed to jansson (json_loadb of its bytes), so jansson
+ * still decides what is valid JSON and decodes what needs decoding. Only
+ * plain strings without escapes (the common case) are used in place. A
+ * line the walk does not accept goes to json_loadb() whole, which decodes
+ * it or words the error.
+ */
+static int is_ws(char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+static size_t skip_ws(const char *s, size_t n, size_t i)
+{
+    while (i < n && is_ws(s[i]))
+        i++;
+    return i;
+}
+
+/* The index of the first byte at or after i that is '"', '\\' or a
+ * control character, or n. Eight bytes at a time (the bit tricks of
+ * "Bit Twiddling Hacks": a zero byte / a byte less than k). */
+static size_t str_stop(const char *s, size_t n, size_t i)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    const uint64_t ones = 0x0101010101010101u, high = 0x8080808080808080u;
+
+    while (i + 8 <= n) {
+        uint64_t w, q, b, t;
+        memcpy(&w, s + i, 8);
+        q = w ^ (ones * '"');
+        b = w ^ (ones * '\\');
+        t = (((q - ones) & ~q) | ((b - ones) & ~b) |
+             ((w - ones * 0x20) & ~w)) & high;
+        if (t)
+            return i + (size_t)(__builtin_ctzll(t) >> 3);
+        i += 8;
     }
-    json_object_set_new(o, "id", id ? id : json_null());
-    json_object_set_new(o, "error", json_string(msg));
-    write_line(o);
-    json_decref(o);
+#endif
+    while (i < n && (unsigned char)s[i] >= 0x20 && s[i] != '"' &&
+           s[i] != '\\')
+        i++;
+    return i;
+}
+
+/* s[i] is '"': the index after the closing quote, or 0 when the string
+ * does not end or holds a raw control character. *esc: it has escapes. */
+static size_t str_end(const char *s, size_t n, size_t i, int *esc)
+{
+    *esc = 0;
+    for (i++; (i = str_stop(s, n, i)) < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '"')
+            return i + 1;
+        if (c < 0x20)
+            return 0;
+        *esc = 1; /* a backslash: skip what it escapes */
+        i++;
+    }
     return 0;
+}
+
+/* The end of the value at s[i] (not a string), or 0: brackets are
+ * balanced (strings inside skipped), a scalar runs to the next
+ * delimiter. jansson then judges the bytes. */
+static size_t value_end(const char *s, size_t n, size_t i)
+{
+    size_t depth = 0;
+    int esc;
+
+    if (s[i] != '[' && s[i] != '{') {
+        while (i < n && !is_ws(s[i]) && s[i] != ',' && s[i] != '}' &&
+               s[i] != ']')
+            i++;
+        return i;
+    }
+    while (i < n) {
+        char c = s[i];
+        if (c == '"') {
+            i = str_end(s, n, i, &esc);
+            if (!i)
+                return 0;
+            continue;
+        }
+        if (c == '[' || c == '{')
+            depth++;
+        else if ((c == ']' || c == '}') && --depth == 0)
+            return i + 1;
+        i++;
+    }
+    return 0;
+}
+
+/* jansson's judgement of s[0..n), kept in ln; NULL when invalid or
+ * when ln cannot hold more. */
+static json_t *decode(struct line *ln, const char *s, size_t n)
+{
+    json_t *v;
+
+    if (ln->nkeep == sizeof ln->keep / sizeof ln->keep[0])
+        return NULL;
+    v = json_loadb(s, n, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
+    if (v)
+        ln->keep[ln->nkeep++] = v;
+    return v;
+}
+
+enum { F_OTHER, F_ID, F_TEXT, F_LANG, F_RATING };
+
+static int field_of(const char *k, size_t n)
+{
+    if (n == 2 && memcmp(k, "id", 2) == 0)
+        return F_ID;
+    if (n == 4 && memcmp(k, "text", 4) == 0)
+        return F_TEXT;
+    if (n == 4 && memcmp(k, "lang", 4) == 0)
+        return F_LANG;
+    if (n == 6 && memcmp(k, "rating", 6) == 0)
+        return F_RATING;
+    return F_OTHER;
+}
+
+/* 0, or -1 when the line needs the whole-line parse. */
+static int locate(struct line *ln, const char *s, size_t n)
+{
+    size_t i, e;
+    int esc, f;
+    json_t *v;
+
+    if (!ear_utf8_valid(s, n))
+        return -1;
+    i = skip_ws(s, n, 0);
+    if (i >= n || s[i] != '{')
+        return -1;
+    i = skip_ws(s, n, i + 1);
+    if (i < n && s[i] == '}')
+        goto end;
+    for (;;) {
+        const char *vs, *k;
+        size_t kn;
+
+        if (i >= n || s[i] != '"')
+            return -1;
+        e = str_end(s, n, i, &esc);
+        if (!e)
+            return -1;
+        k = s + i + 1;
+        kn = e - i - 2;
+        if (esc) {
+            v = decode(ln, s + i, e - i);
+            if (!v)
+                return -1;
+            k = json_string_value(v);
+            kn = json_string_length(v);
+        }
+        f = field_of(k, kn);
+        i = skip_ws(s, n, e);
+        if (i >= n || s[i] != ':')
+            return -1;
+        i = skip_ws(s, n, i + 1);
+        if (i >= n)
+            return -1;
+        vs = s + i;
+        if (s[i] == '"') {
+            e = str_end(s, n, i, &esc);
+            if (!e)
+                return -1;
+            v = NULL;
+            if (esc && !(v = decode(ln, vs, e - i)))
+                return -1;
+        } else {
+            e = value_end(s, n, i);
+            if (!e || e == i || !(v = decode(ln, vs, e - i)))
+                return -1;
+        }
+        switch (f) {
+        case F_ID:
+            ln->id = vs;
+            ln->idlen = e - i;
+            break;
+        case F_TEXT:
+        case F_LANG: {
+            const char *t = v ? json_string_value(v) : vs + 1;
+            size_t tn = v ? json_string_length(v) : e - i - 2;
+            if (v && !json_is_string(v))
+                t = NULL;
+            if (f == F_TEXT) {
+                ln->text = t;
+                ln->tlen = tn;
+            } else {
+                ln->lang = t;
+                ln->langlen = tn;
+            }
+            break;
+        }
+        case F_RATING:
+            ln->rating = json_is_number(v) ? json_number_value(v) : 0;
+            break;
+        default:
+            break;
+        }
+        i = skip_ws(s, n, e);
+        if (i < n && s[i] == ',') {
+            i = skip_ws(s, n, i + 1);
+            continue;
+        }
+        if (i < n && s[i] == '}')
+            break;
+        return -1;
+    }
+end:
+    return skip_ws(s, n, i + 1) == n ? 0 : -1;
+}
+
+/* The whole-line parse: 0, or the message for a line that is not a JSON
+ * object, in msg. */
+static int locate_slow(struct line *ln, const char *s, size_t n, char *msg,
+                       size_t msize)
+{
+    json_error_t jerr;
+    json_t *j, *id, *jt, *jl, *jr;
+
+    line_clear(ln);
+    j = json_loadb(s, n, JSON_ALLOW_NUL, &jerr);
+    if (!j) {
+        snprintf(msg, msize, "bad JSON at column %d: %s", jerr.column,
+                 jerr.text);
+        return -1;
+    }
+    ln->keep[ln->nkeep++] = j;
+    if (!json_is_object(j)) {
+        snprintf(msg, msize, "not a JSON object");
+        return -1;
+    }
+    id = json_object_get(j, "id");
+    jt = json_object_get(j, "text");
+    jl = json_object_get(j, "lang");
+    jr = json_object_get(j, "rating");
+    if (id) {
+        ln->iddump = json_dumps(id, JSON_COMPACT | JSON_ENCODE_ANY);
+        if (!ln->iddump) {
+            snprintf(msg, msize, "out of memory");
+            return -1;
+        }
+        ln->id = ln->iddump;
+        ln->idlen = strlen(ln->iddump);
+    }
+    if (json_is_string(jt)) {
+        ln->text = json_string_value(jt);
+        ln->tlen = json_string_length(jt);
+    }
+    if (json_is_string(jl)) {
+        ln->lang = json_string_value(jl);
+        ln->langlen = json_string_length(jl);
+    }
+    if (json_is_number(jr))
+        ln->rating = json_number_value(jr);
+    return 0;
+}
+
+/* {"id":...,"error":"..."} for a line that could not be analysed. */
+static void bad_line(struct ear_cli *cli, size_t lineno,
+                     const struct line *ln, const char *msg)
+{
+    ear_cli_err(cli, "<stdin>:%zu: %s", lineno, msg);
+    put_s("{\"id\":");
+    put_n(ln->id, ln->idlen);
+    put_s(",\"error\":");
+    put_str(msg, strlen(msg));
+    put_s("}\n");
 }
 
 static int check_jsonl(struct ear_cli *cli, struct ear_analyzer *an,
                        const char *dflt_lang)
 {
-    static char outbuf[1 << 20];
     char *line = NULL;
     size_t cap = 0, lineno = 0;
     ssize_t n;
-    int bad = 0, rc = 0;
-    struct ear_buf ob;
+    int bad = 0;
+    struct line ln;
 
-    ear_buf_init(&ob, EAR_BUF_MAX_DEFAULT);
-    setvbuf(stdout, outbuf, _IOFBF, sizeof outbuf);
-    while ((n = getline(&line, &cap, stdin)) != -1) {
+    memset(&ln, 0, sizeof ln);
+    ear_analyzer_set_explain(an, 0); /* not printed here */
+    while ((n = getline(&line, &cap, stdin)) != -1 && !ferror(stdout)) {
         struct ear_verdict v;
         struct ear_error err;
-        json_error_t jerr;
-        json_t *j, *id, *jt, *jl, *jr;
         const char *lang = dflt_lang;
-        double rating = 0;
-        char msg[600];
+        char msg[600], lbuf[32];
 
         lineno++;
         while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
             line[--n] = '\0';
         if (strspn(line, " \t") == (size_t)n)
             continue;
-        j = json_loadb(line, (size_t)n, JSON_ALLOW_NUL, &jerr);
-        if (!j) {
-            snprintf(msg, sizeof msg, "bad JSON at column %d: %s",
-                     jerr.column, jerr.text);
+        line_clear(&ln);
+        if (locate(&ln, line, (size_t)n) < 0 &&
+            locate_slow(&ln, line, (size_t)n, msg, sizeof msg) < 0) {
             bad = 1;
-            if (bad_line(cli, lineno, NULL, msg) < 0)
-                break;
+            bad_line(cli, lineno, &ln, msg);
             continue;
         }
-        id = json_object_get(j, "id");
-        jt = json_object_get(j, "text");
-        jl = json_object_get(j, "lang");
-        jr = json_object_get(j, "rating");
-        if (!json_is_object(j) || !json_is_string(jt)) {
+        if (!ln.text) {
             bad = 1;
-            rc = bad_line(cli, lineno, json_incref(id),
-                          json_is_object(j) ? "no \"text\" string"
-                                            : "not a JSON object");
-            json_decref(j);
-            if (rc < 0)
-                break;
+            bad_line(cli, lineno, &ln, "no \"text\" string");
             continue;
         }
-        if (json_is_string(jl) && json_string_length(jl))
-            lang = json_string_value(jl);
-        if (json_is_number(jr))
-            rating = json_number_value(jr);
+        if (ln.lang && ln.langlen) {
+            /* in place, the name is not terminated; a name too long
+             * for lbuf is no language and the analyzer says so */
+            size_t k = ln.langlen < sizeof lbuf ? ln.langlen
+                                                : sizeof lbuf - 1;
+            memcpy(lbuf, ln.lang, k);
+            lbuf[k] = '\0';
+            lang = lbuf;
+        }
         ear_error_clear(&err);
-        rc = ear_analyzer_check(an, json_string_value(jt),
-                                json_string_length(jt), lang, rating, &v,
-                                &err);
-        if (rc < 0) {
+        if (ear_analyzer_check(an, ln.text, ln.tlen, lang, ln.rating, &v,
+                               &err) < 0) {
             bad = 1;
-            rc = bad_line(cli, lineno, json_incref(id), err.text);
-            ear_verdict_dispose(&v);
-            json_decref(j);
-            if (rc < 0)
-                break;
-            continue;
+            bad_line(cli, lineno, &ln, err.text);
+        } else {
+            put_verdict(ln.id, ln.idlen, &v);
         }
-        ear_buf_reset(&ob);
-        rc = put_verdict(&ob, id, &v);
         ear_verdict_dispose(&v);
-        json_decref(j);
-        if (rc < 0)
-            break;
-        if (fwrite(ob.ptr, 1, ob.len, stdout) != ob.len) {
-            rc = EAR_EIO;
-            break;
-        }
     }
-    ear_buf_dispose(&ob);
+    line_clear(&ln);
     free(line);
-    if (fflush(stdout) == EOF || rc == EAR_EIO) {
+    put_flush();
+    if (fflush(stdout) == EOF || ferror(stdout)) {
         ear_cli_err(cli, "write error: <stdout>");
         return EAR_EXIT_FAIL;
     }
     if (ferror(stdin)) {
         ear_cli_err(cli, "read error: <stdin>");
-        return EAR_EXIT_FAIL;
-    }
-    if (rc == EAR_ENOMEM) {
-        ear_cli_err(cli, "out of memory");
         return EAR_EXIT_FAIL;
     }
     return bad ? EAR_EXIT_FAIL : EAR_EXIT_OK;

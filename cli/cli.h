@@ -64,6 +64,43 @@ const char *ear_cli_actor(const char *as);
 struct json_t;
 int ear_cli_print_json(struct json_t *j);
 
+/* Polling, shared by run and watch (cli/run.c). */
+struct ear_poller; /* the fetch -> analyze -> store -> queue pass */
+
+struct ear_poll_totals {
+    size_t polled, fresh, flagged, queued, failed, throttled;
+};
+
+/* Checks every source's fetcher and scheduling options of cfg before
+ * anything runs (type, mapping, selectors, limits, expected_every,
+ * adaptive ...). Prints the first error as path:line:col; returns 0 or
+ * -1. */
+int ear_cli_check_sources(struct ear_cli *cli, const struct ear_config *cfg);
+/* 1 when src has an expected_every and has produced nothing new for
+ * longer than that (never, once polled successfully, counts as silent). */
+int ear_cli_source_silent(const struct ear_source_cfg *src,
+                          const struct ear_source_state *st, int64_t now);
+/* New poller on cli->cfg and cli->store (both loaded first) with the
+ * analyzer an (borrowed; must outlive the poller or the next
+ * reconfigure). Keeps one fetcher, so connections are reused across
+ * polls. Prints errors; NULL on failure. */
+struct ear_poller *ear_poller_new(struct ear_cli *cli,
+                                  struct ear_analyzer *an);
+/* After cli->cfg was replaced (reload): takes the new config and analyzer;
+ * the fetcher (and its connections) is kept unless the fetch limits or
+ * the User-Agent changed. 0 or -1 (printed). */
+int ear_poller_reconfigure(struct ear_poller *p, struct ear_analyzer *an);
+/* One pass over the due sources (all with force; only the names in only,
+ * NULL-terminated, when it is non-NULL and non-empty). Fills *t;
+ * *next_due (may be NULL) receives the earliest next due time set in this
+ * pass (0 when none). Returns 0, or -1 when the store failed. */
+int ear_poller_poll(struct ear_poller *p, int force,
+                    const char *const *only, struct ear_poll_totals *t,
+                    int64_t *next_due);
+/* The last pass's summary on stdout: a table, or JSON. */
+void ear_poller_print(struct ear_poller *p, int json);
+void ear_poller_free(struct ear_poller *p); /* NULL is fine */
+
 /* Subcommands: argv[0] is the subcommand name; getopt_long resets. */
 int ear_cmd_run(struct ear_cli *cli, int argc, char **argv);
 int ear_cmd_check(struct ear_cli *cli, int argc, char **argv);
@@ -73,5 +110,16 @@ int ear_cmd_digest(struct ear_cli *cli, int argc, char **argv);
 int ear_cmd_rules(struct ear_cli *cli, int argc, char **argv);
 int ear_cmd_sources(struct ear_cli *cli, int argc, char **argv);
 int ear_cmd_eval(struct ear_cli *cli, int argc, char **argv);
+int ear_cmd_watch(struct ear_cli *cli, int argc, char **argv);
+int ear_cmd_serve(struct ear_cli *cli, int argc, char **argv);
+int ear_cmd_user(struct ear_cli *cli, int argc, char **argv);
+int ear_cmd_incidents(struct ear_cli *cli, int argc, char **argv);
+int ear_cmd_outbox(struct ear_cli *cli, int argc, char **argv);
+/* `earshot rules stats`, dispatched from ear_cmd_rules (cli/rules_stats.c) */
+int ear_cmd_rules_stats(struct ear_cli *cli, int argc, char **argv);
+
+/* An ear_write_fn that writes to stdout (a jsonl sink with path "-");
+ * payload is unused. */
+int ear_cli_write_stdout(const char *p, size_t n, void *payload);
 
 #endif

@@ -3,12 +3,14 @@
  *
  *   earshot digest [--since 24h|7d|DATE] [--until DATE]
  *                  [--format md|html|json] [--out FILE]
+ *                  [--mail [--sink NAME]]
  *
  * The period is [since, until); until defaults to the end of the current
  * second (ear_now(), so EARSHOT_NOW fixes it for tests and for re-running
  * yesterday's digest), so mentions stored a moment ago are in.
  * With --out the file is written beside its target and renamed into place,
- * so a cron job never mails half a digest.
+ * so a cron job never mails half a digest. --mail sends it over an smtp
+ * sink instead (HTML with PNG charts and a text alternative).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -24,7 +26,8 @@ static void usage(FILE *f)
 {
     fprintf(f,
         "usage: earshot digest [--since 24h|7d|DATE] [--until DATE]\n"
-        "                      [--format md|html|json] [--out FILE]\n\n"
+        "                      [--format md|html|json] [--out FILE]\n"
+        "                      [--mail [--sink NAME]]\n\n"
         "Summarises a period: new and flagged mentions by category, brand, "
         "source and\nlanguage, the most urgent open items, ratings and their "
         "trend, the share of\nnegative mentions, the open backlog and what "
@@ -38,7 +41,12 @@ static void usage(FILE *f)
         "  --until WHEN   end (exclusive): a date/time; default now "
         "(inclusive)\n"
         "  --format F     md (default), html or json\n"
-        "  --out FILE     write to FILE instead of standard output\n\n"
+        "  --out FILE     write to FILE instead of standard output\n"
+        "  --mail         send it by e-mail over an smtp sink of the config: "
+        "HTML\n"
+        "                 with PNG charts, and the Markdown as a text "
+        "alternative\n"
+        "  --sink NAME    the smtp sink to use (default: the first one)\n\n"
         "See docs/queue.md.\n");
 }
 
@@ -107,6 +115,8 @@ int ear_cmd_digest(struct ear_cli *cli, int argc, char **argv)
         {"until", required_argument, NULL, 'u'},
         {"format", required_argument, NULL, 'f'},
         {"out", required_argument, NULL, 'o'},
+        {"mail", no_argument, NULL, 'm'},
+        {"sink", required_argument, NULL, 'k'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}
     };
@@ -114,6 +124,8 @@ int ear_cmd_digest(struct ear_cli *cli, int argc, char **argv)
     const char *until_s = NULL;
     const char *format = "md";
     const char *out = NULL;
+    const char *sink = NULL;
+    int mail = 0;
     struct ear_config *cfg;
     struct ear_store *st;
     struct ear_error err;
@@ -131,6 +143,8 @@ int ear_cmd_digest(struct ear_cli *cli, int argc, char **argv)
         case 'u': until_s = optarg; break;
         case 'f': format = optarg; break;
         case 'o': out = optarg; break;
+        case 'm': mail = 1; break;
+        case 'k': sink = optarg; break;
         case 'h': usage(stdout); return EAR_EXIT_OK;
         default: return ear_cli_usage(cli, "digest", "bad option");
         }
@@ -156,6 +170,8 @@ int ear_cmd_digest(struct ear_cli *cli, int argc, char **argv)
     if (since >= until)
         return ear_cli_usage(cli, "digest", "--since must be before "
                              "--until");
+    if (sink && !mail)
+        return ear_cli_usage(cli, "digest", "--sink goes with --mail");
 
     cfg = ear_cli_config(cli, 0);
     if (!cfg)
@@ -164,6 +180,19 @@ int ear_cmd_digest(struct ear_cli *cli, int argc, char **argv)
     if (!st)
         return EAR_EXIT_FAIL;
     ear_error_clear(&err);
+    if (mail) {
+        rc = ear_digest_mail(st, cfg, since, until, sink, &err);
+        if (rc < 0) {
+            ear_cli_error(cli, &err);
+            return rc == EAR_ENOTFOUND ? EAR_EXIT_USAGE : EAR_EXIT_FAIL;
+        }
+        if (sink)
+            ear_cli_info(cli, "digest mailed over sink '%s'", sink);
+        else
+            ear_cli_info(cli, "digest mailed over the first smtp sink");
+        if (!out)
+            return EAR_EXIT_OK;
+    }
     ear_buf_init(&b, EAR_BUF_MAX_DEFAULT);
     rc = ear_digest_render(st, cfg, since, until, format, &b, &err);
     if (rc < 0) {
@@ -175,7 +204,8 @@ int ear_cmd_digest(struct ear_cli *cli, int argc, char **argv)
         rc = write_file(cli, out, &b);
         if (rc == 0)
             ear_cli_info(cli, "digest written to %s", out);
-    } else if (b.len > 0 && fwrite(b.ptr, 1, b.len, stdout) != b.len) {
+    } else if (!mail && b.len > 0 &&
+               fwrite(b.ptr, 1, b.len, stdout) != b.len) {
         ear_cli_err(cli, "write error on standard output");
         rc = -1;
     }

@@ -21,13 +21,18 @@ struct command {
 
 static const struct command commands[] = {
     {"run", ear_cmd_run, "poll due sources once, analyze, queue, summarise"},
+    {"watch", ear_cmd_watch, "run the scheduler until stopped (signals: TERM, HUP, USR1)"},
     {"sources", ear_cmd_sources, "list sources and their polling state"},
     {"parse", ear_cmd_parse, "fetch or read one feed and print what earshot sees"},
     {"check", ear_cmd_check, "analyze a text (or JSON lines) and explain the verdict"},
     {"queue", ear_cmd_queue, "the triage queue: list, show, assign, resolve, dismiss ..."},
     {"digest", ear_cmd_digest, "a digest of a period (Markdown, HTML, JSON)"},
+    {"incidents", ear_cmd_incidents, "complaint surges: open incidents (--all: closed too)"},
+    {"outbox", ear_cmd_outbox, "alerts waiting for their sinks; retry delivers now"},
     {"rules", ear_cmd_rules, "rule packs: test, list, lint"},
     {"eval", ear_cmd_eval, "score the analyzer on labeled JSON lines"},
+    {"serve", ear_cmd_serve, "the web inbox: a page and JSON API over the queue"},
+    {"user", ear_cmd_user, "users of the web inbox: add, passwd, remove, list"},
 };
 
 static void usage(FILE *f)

@@ -186,6 +186,8 @@ int ear_cmd_rules(struct ear_cli *cli, int argc, char **argv)
     struct ear_analyzer *an;
     int json = 0, c, rc;
 
+    if (argc > 1 && strcmp(argv[1], "stats") == 0) /* cli/rules_stats.c */
+        return ear_cmd_rules_stats(cli, argc, argv);
     optind = 0;
     while ((c = getopt_long(argc, argv, "+jl:c:h", opts, NULL)) != -1) {
         switch (c) {

@@ -1,5 +1,6 @@
 /*
- * earshot run: one pass through the three stages.
+ * earshot run: one pass through the three stages; and the poller that
+ * earshot watch repeats.
  *
  * Every due source is queued on the fetcher, which polls them all at once.
  * As each source finishes, its new mentions are stored, analyzed and, when
@@ -7,10 +8,20 @@
  * failures) saved: all of it in one transaction per source, so a source
  * that fails half-way leaves nothing half-written and never touches what
  * the others stored. The summary says, per source, what came of it.
+ *
+ * Scheduling lives here too. A source is due again after its interval
+ * (±10% jitter), or, with adaptive: true, after an interval that follows
+ * its item rate between min_interval and max_interval. A failure backs off
+ * exponentially (capped); a 429 or 503 waits as long as Retry-After says;
+ * repeated 403s from one host are throttling (Reddit answers a block with
+ * 403), not a broken source: status "throttled", backed off the same way.
+ * A source with expected_every that has produced nothing new for longer
+ * is "silent" (earshot sources).
  */
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 #include <jansson.h>
 #include "analyzer/analyzer.h"
@@ -19,10 +30,109 @@
 #include "output/output.h"
 
 #define BACKOFF_CAP (6 * 3600)
+#define RETRY_AFTER_CAP (7 * 24 * 3600) /* a server's wish, within reason */
+#define MIN_INTERVAL 60
+
+/* ------------------------------------------------------------ options */
+
+/* A source's scheduling options (docs/fetcher.md). */
+struct sched_opts {
+    int64_t expected_every; /* 0 = not watched for silence */
+    int adaptive;
+    int64_t min_interval;
+    int64_t max_interval;
+};
+
+static int sched_read(struct sched_opts *o, const struct ear_source_cfg *src,
+                      const char *path, struct ear_error *err)
+{
+    const struct ear_ynode *m = src->opts, *n;
+    int rc;
+
+    memset(o, 0, sizeof *o);
+    o->min_interval = src->interval / 4;
+    if (o->min_interval < MIN_INTERVAL)
+        o->min_interval = MIN_INTERVAL;
+    o->max_interval = src->interval * 4;
+    if (!m || m->type != EAR_Y_MAP)
+        return 0;
+    rc = ear_ynode_duration(&o->expected_every,
+                            ear_ynode_get(m, "expected_every"), path,
+                            "expected_every", err);
+    if (rc == 0)
+        rc = ear_ynode_bool(&o->adaptive, ear_ynode_get(m, "adaptive"), path,
+                            "adaptive", err);
+    if (rc == 0)
+        rc = ear_ynode_duration(&o->min_interval,
+                                ear_ynode_get(m, "min_interval"), path,
+                                "min_interval", err);
+    if (rc == 0)
+        rc = ear_ynode_duration(&o->max_interval,
+                                ear_ynode_get(m, "max_interval"), path,
+                                "max_interval", err);
+    if (rc < 0)
+        return rc;
+    n = ear_ynode_get(m, "min_interval");
+    if (n && o->min_interval < MIN_INTERVAL)
+        return ear_error_set(err, EAR_EINVAL, path, n->line, n->col,
+                             "min_interval must be at least 1m");
+    n = ear_ynode_get(m, "max_interval");
+    if (n && o->max_interval < o->min_interval)
+        return ear_error_set(err, EAR_EINVAL, path, n->line, n->col,
+                             "max_interval must not be below min_interval");
+    n = ear_ynode_get(m, "expected_every");
+    if (n && o->expected_every <= 0)
+        return ear_error_set(err, EAR_EINVAL, path, n->line, n->col,
+                             "expected_every must be a positive duration");
+    if (o->max_interval < o->min_interval)
+        o->max_interval = o->min_interval;
+    return 0;
+}
+
+int ear_cli_check_sources(struct ear_cli *cli, const struct ear_config *cfg)
+{
+    struct ear_error err;
+    struct sched_opts so;
+    size_t i;
+
+    for (i = 0; i < cfg->nsources; i++) {
+        struct ear_parser *p = NULL;
+        int rc;
+
+        ear_error_clear(&err);
+        rc = ear_parser_new(&p, &cfg->sources[i], cfg->path, &err);
+        ear_parser_free(p);
+        if (rc == 0)
+            rc = sched_read(&so, &cfg->sources[i], cfg->path, &err);
+        if (rc < 0) {
+            ear_cli_error(cli, &err);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int ear_cli_source_silent(const struct ear_source_cfg *src,
+                          const struct ear_source_state *st, int64_t now)
+{
+    struct sched_opts so;
+
+    if (!src->enabled || !st->last_success
+        || sched_read(&so, src, NULL, NULL) < 0 || so.expected_every <= 0)
+        return 0;
+    /* a source that never produced anything is silent since it is
+     * polled at all */
+    if (!st->last_new)
+        return 1;
+    return now - st->last_new > so.expected_every;
+}
+
+/* ------------------------------------------------------------ poller */
 
 struct source_report {
     const struct ear_source_cfg *src;
-    const char *status; /* ok, not-modified, failed, not-due, disabled */
+    const char *status; /* ok, not-modified, failed, throttled, not-due,
+                           disabled */
     size_t items, fresh, flagged, queued;
     long http_status;
     double seconds;
@@ -30,18 +140,29 @@ struct source_report {
     char error[600];
 };
 
-struct run {
+/* Consecutive 403 answers per host, across the polls of one process. */
+struct host_count {
+    char *host;
+    int forbidden;
+};
+
+struct ear_poller {
     struct ear_cli *cli;
-    struct ear_config *cfg;
-    struct ear_store *st;
-    struct ear_analyzer *an;
+    struct ear_config *cfg;   /* borrowed: cli->cfg */
+    struct ear_store *st;     /* borrowed: cli->store */
+    struct ear_analyzer *an;  /* borrowed */
+    struct ear_fetcher *fetcher;
+    struct ear_fetch_opts fopts;
+    char ua[512];
     struct source_report *reports;
     size_t nreports;
+    struct host_count *hosts;
+    size_t nhosts;
     int64_t now;
     int fatal;
 };
 
-static struct source_report *report_for(struct run *r,
+static struct source_report *report_for(struct ear_poller *r,
                                         const struct ear_source_cfg *src)
 {
     size_t i;
@@ -55,34 +176,130 @@ static struct source_report *report_for(struct run *r,
 /* Interval with up to ±10% jitter, so sources configured alike do not all
  * fall due in the same second. Derived from the name and the time, not a
  * global RNG. */
-static int64_t jittered(const struct ear_source_cfg *src, int64_t now)
+static int64_t jittered(const struct ear_source_cfg *src, int64_t interval,
+                        int64_t now)
 {
     uint64_t h = 1469598103934665603ULL;
     const char *p;
-    int64_t span = src->interval / 10;
+    int64_t span = interval / 10;
 
     for (p = src->name; *p; p++)
         h = (h ^ (unsigned char)*p) * 1099511628211ULL;
     h ^= (uint64_t)now;
     h *= 1099511628211ULL;
     if (span <= 0)
-        return src->interval;
-    return src->interval - span + (int64_t)(h % (uint64_t)(2 * span + 1));
+        return interval;
+    return interval - span + (int64_t)(h % (uint64_t)(2 * span + 1));
 }
 
+/* interval, 2x, 4x, ... per consecutive failure, capped at 6 h, or at the
+ * interval itself when that is longer (a retry never comes later than the
+ * next regular poll would). */
 static int64_t backoff(const struct ear_source_cfg *src, int failures)
 {
     int64_t d = src->interval;
+    int64_t cap = src->interval > BACKOFF_CAP ? src->interval : BACKOFF_CAP;
     int i;
 
-    for (i = 1; i < failures && d < BACKOFF_CAP; i++)
+    for (i = 1; i < failures && d < cap; i++)
         d *= 2;
-    return d < BACKOFF_CAP ? d : BACKOFF_CAP;
+    return d < cap ? d : cap;
+}
+
+/* Adaptive interval: aim at about a quarter of the feed being new per
+ * poll, so nothing scrolls out between polls and quiet sources are asked
+ * less. prev is the interval the last poll used. */
+static int64_t adapt(const struct sched_opts *so, int64_t prev, size_t fresh,
+                     size_t items)
+{
+    double target = items >= 8 ? (double)items / 4.0 : 2.0;
+    double next;
+
+    if (prev <= 0)
+        prev = so->min_interval;
+    if (fresh == 0)
+        next = (double)prev * 1.5;
+    else
+        next = (double)prev * target / (double)fresh;
+    if (next < (double)prev / 4)
+        next = (double)prev / 4;
+    if (next > (double)prev * 2)
+        next = (double)prev * 2;
+    if (fresh >= items && items > 0 && next > (double)prev / 2)
+        next = (double)prev / 2; /* all new: items may have been missed */
+    if (next < (double)so->min_interval)
+        next = (double)so->min_interval;
+    if (next > (double)so->max_interval)
+        next = (double)so->max_interval;
+    return (int64_t)next;
+}
+
+static int64_t next_interval(const struct ear_source_cfg *src,
+                             const struct ear_source_state *state,
+                             size_t fresh, size_t items)
+{
+    struct sched_opts so;
+
+    if (sched_read(&so, src, NULL, NULL) < 0 || !so.adaptive)
+        return src->interval;
+    return adapt(&so, state->next_due && state->last_poll
+                          && state->next_due > state->last_poll
+                          ? state->next_due - state->last_poll
+                          : src->interval,
+                 fresh, items);
+}
+
+/* The host (with its port) of a URL, lower-cased, into buf ("" when
+ * none): what one server answers for. */
+static void url_host(char *buf, size_t size, const char *url)
+{
+    const char *p = strstr(url ? url : "", "://");
+    const char *at;
+    size_t n = 0, len;
+
+    buf[0] = '\0';
+    if (!p)
+        return;
+    p += 3;
+    len = strcspn(p, "/?#");
+    at = memchr(p, '@', len);
+    if (at) {
+        len -= (size_t)(at + 1 - p);
+        p = at + 1;
+    }
+    while (n < len && n + 1 < size) {
+        buf[n] = (char)(p[n] >= 'A' && p[n] <= 'Z' ? p[n] + 32 : p[n]);
+        n++;
+    }
+    buf[n] = '\0';
+}
+
+static struct host_count *host_for(struct ear_poller *r, const char *url)
+{
+    char host[256];
+    struct host_count *v;
+    size_t i;
+
+    url_host(host, sizeof host, url);
+    if (!host[0])
+        return NULL;
+    for (i = 0; i < r->nhosts; i++)
+        if (strcmp(r->hosts[i].host, host) == 0)
+            return &r->hosts[i];
+    v = realloc(r->hosts, (r->nhosts + 1) * sizeof *v);
+    if (!v)
+        return NULL;
+    r->hosts = v;
+    v[r->nhosts].host = ear_strdup(host);
+    v[r->nhosts].forbidden = 0;
+    if (!v[r->nhosts].host)
+        return NULL;
+    return &v[r->nhosts++];
 }
 
 /* Stores, analyzes and queues one source's items, inside the caller's
  * transaction. */
-static int take_items(struct run *r, struct ear_fetch_result *res,
+static int take_items(struct ear_poller *r, struct ear_fetch_result *res,
                       struct source_report *rep, struct ear_error *err)
 {
     const struct ear_source_cfg *src = res->src;
@@ -129,9 +346,18 @@ static int take_items(struct run *r, struct ear_fetch_result *res,
     return 0;
 }
 
-static void save_failure(struct run *r, struct ear_source_state *state,
+/* Was the source's previous answer a 403 too? */
+static int was_forbidden(const struct ear_source_state *state)
+{
+    return state->last_status
+           && (strcmp(state->last_status, "throttled") == 0
+               || (state->last_error
+                   && strncmp(state->last_error, "HTTP 403", 8) == 0));
+}
+
+static void save_failure(struct ear_poller *r, struct ear_source_state *state,
                          const struct ear_fetch_result *res,
-                         struct source_report *rep)
+                         struct source_report *rep, int throttled)
 {
     struct ear_error err;
     int64_t wait;
@@ -139,17 +365,19 @@ static void save_failure(struct run *r, struct ear_source_state *state,
     state->failures++;
     wait = backoff(res->src, state->failures);
     if (res->retry_after > 0)
-        wait = res->retry_after;
+        wait = res->retry_after < RETRY_AFTER_CAP ? res->retry_after
+                                                   : RETRY_AFTER_CAP;
     state->next_due = r->now + wait;
     state->last_poll = r->now;
-    ear_str_set(&state->last_status, "failed");
+    ear_str_set(&state->last_status, throttled ? "throttled" : "failed");
     ear_str_set(&state->last_error, rep->error);
     rep->next_due = state->next_due;
     ear_error_clear(&err);
     if (ear_store_begin(r->st, &err) < 0 ||
         ear_store_source_put(r->st, state, &err) < 0 ||
-        ear_store_event(r->st, 0, 0, "earshot", "source-failed", NULL, NULL,
-                        rep->error, &err) < 0 ||
+        ear_store_event(r->st, 0, 0, "earshot",
+                        throttled ? "source-throttled" : "source-failed",
+                        NULL, NULL, rep->error, &err) < 0 ||
         ear_store_commit(r->st, &err) < 0) {
         char buf[1024];
         ear_store_rollback(r->st);
@@ -160,8 +388,9 @@ static void save_failure(struct run *r, struct ear_source_state *state,
 
 static void on_result(struct ear_fetch_result *res, void *payload)
 {
-    struct run *r = payload;
+    struct ear_poller *r = payload;
     struct source_report *rep = report_for(r, res->src);
+    struct host_count *host = host_for(r, res->src->url);
     struct ear_source_state state;
     struct ear_error err;
     char buf[1024];
@@ -182,17 +411,37 @@ static void on_result(struct ear_fetch_result *res, void *payload)
         return;
     }
     if (res->rc < 0) {
-        rep->status = "failed";
-        snprintf(rep->error, sizeof rep->error, "%s", res->err.text[0]
-                     ? res->err.text : ear_strerror(res->rc));
-        save_failure(r, &state, res, rep);
+        int throttled = res->http_status == 429;
+
+        if (res->http_status == 403) {
+            /* a second 403 from the host, in this run or the last poll
+             * of this source: the host is blocking us for now */
+            if (host && host->forbidden)
+                throttled = 1;
+            if (was_forbidden(&state))
+                throttled = 1;
+            if (host)
+                host->forbidden++;
+        }
+        rep->status = throttled ? "throttled" : "failed";
+        snprintf(rep->error, sizeof rep->error, "%s%s", res->err.text[0]
+                     ? res->err.text : ear_strerror(res->rc),
+                 throttled && res->http_status == 403
+                     ? " (repeated: treated as throttling)" : "");
+        save_failure(r, &state, res, rep, throttled);
         ear_source_state_dispose(&state);
         return;
     }
+    if (host)
+        host->forbidden = 0;
+    rep->error[0] = '\0';
     rc = ear_store_begin(r->st, &err);
     if (rc == 0 && !res->not_modified)
         rc = take_items(r, res, rep, &err);
     if (rc == 0) {
+        int64_t interval = next_interval(res->src, &state, rep->fresh,
+                                         res->items.n);
+
         if (!res->not_modified) {
             /* Validators only change with a new body. */
             ear_str_set(&state.etag, res->etag);
@@ -204,7 +453,7 @@ static void on_result(struct ear_fetch_result *res, void *payload)
         state.items_total += (int64_t)rep->fresh;
         if (rep->fresh)
             state.last_new = r->now;
-        state.next_due = r->now + jittered(res->src, r->now);
+        state.next_due = r->now + jittered(res->src, interval, r->now);
         rep->next_due = state.next_due;
         ear_str_set(&state.last_status,
                     res->not_modified ? "not-modified" : "ok");
@@ -225,18 +474,252 @@ static void on_result(struct ear_fetch_result *res, void *payload)
             ear_cli_err(r->cli, "%s: %s", res->src->name, rep->error);
             r->fatal = 1;
         } else
-            save_failure(r, &state, res, rep);
+            save_failure(r, &state, res, rep, 0);
     } else {
         rep->status = res->not_modified ? "not-modified" : "ok";
+        rep->error[0] = '\0';
     }
     ear_source_state_dispose(&state);
 }
 
-static void print_table(struct run *r)
+static int user_agent(char *buf, size_t size, const struct ear_config *cfg)
+{
+    return snprintf(buf, size, "earshot/%s (+%s)", EAR_VERSION,
+                    cfg->contact ? cfg->contact
+                                 : "https://github.com/earshot/earshot");
+}
+
+static void fetch_opts(struct ear_poller *p)
+{
+    struct ear_fetch_opts d = EAR_FETCH_OPTS_INIT;
+    const struct ear_config *cfg = p->cfg;
+
+    p->fopts = d;
+    user_agent(p->ua, sizeof p->ua, cfg);
+    p->fopts.user_agent = p->ua;
+    if (cfg->fetch_max_conns)
+        p->fopts.max_total_conns = cfg->fetch_max_conns;
+    if (cfg->fetch_max_host)
+        p->fopts.max_host_conns = cfg->fetch_max_host;
+    if (cfg->fetch_timeout)
+        p->fopts.timeout_s = cfg->fetch_timeout;
+    if (cfg->fetch_connect_timeout)
+        p->fopts.connect_timeout_s = cfg->fetch_connect_timeout;
+    if (cfg->fetch_max_body)
+        p->fopts.max_body = (size_t)cfg->fetch_max_body;
+}
+
+void ear_poller_free(struct ear_poller *p)
+{
+    size_t i;
+
+    if (!p)
+        return;
+    ear_fetcher_free(p->fetcher);
+    for (i = 0; i < p->nhosts; i++)
+        free(p->hosts[i].host);
+    free(p->hosts);
+    free(p->reports);
+    free(p);
+}
+
+int ear_poller_reconfigure(struct ear_poller *p, struct ear_analyzer *an)
+{
+    struct ear_fetch_opts old = p->fopts;
+    char old_ua[sizeof p->ua];
+    struct source_report *reports;
+    struct ear_error err;
+
+    memcpy(old_ua, p->ua, sizeof old_ua);
+    p->cfg = p->cli->cfg;
+    p->an = an;
+    reports = calloc(p->cfg->nsources ? p->cfg->nsources : 1,
+                     sizeof *reports);
+    if (!reports) {
+        ear_cli_err(p->cli, "out of memory");
+        return -1;
+    }
+    free(p->reports);
+    p->reports = reports;
+    p->nreports = 0;
+    fetch_opts(p);
+    if (p->fetcher && old.max_total_conns == p->fopts.max_total_conns
+        && old.max_host_conns == p->fopts.max_host_conns
+        && old.timeout_s == p->fopts.timeout_s
+        && old.connect_timeout_s == p->fopts.connect_timeout_s
+        && old.max_body == p->fopts.max_body
+        && strcmp(old_ua, p->ua) == 0)
+        return 0; /* keep the fetcher and its open connections */
+    ear_fetcher_free(p->fetcher);
+    p->fetcher = NULL;
+    ear_error_clear(&err);
+    if (ear_fetcher_new(&p->fetcher, &p->fopts, &err) < 0) {
+        ear_cli_error(p->cli, &err);
+        return -1;
+    }
+    return 0;
+}
+
+struct ear_poller *ear_poller_new(struct ear_cli *cli,
+                                  struct ear_analyzer *an)
+{
+    struct ear_poller *p;
+
+    if (!cli->cfg || !cli->store)
+        return NULL;
+    p = calloc(1, sizeof *p);
+    if (!p) {
+        ear_cli_err(cli, "out of memory");
+        return NULL;
+    }
+    p->cli = cli;
+    p->st = cli->store;
+    if (ear_poller_reconfigure(p, an) < 0) {
+        ear_poller_free(p);
+        return NULL;
+    }
+    return p;
+}
+
+int ear_poller_poll(struct ear_poller *p, int force,
+                    const char *const *only, struct ear_poll_totals *t,
+                    int64_t *next_due)
+{
+    struct ear_error err;
+    size_t i, j;
+    int64_t soonest = 0;
+
+    p->now = ear_now();
+    p->nreports = 0;
+    p->fatal = 0;
+    memset(t, 0, sizeof *t);
+    for (i = 0; i < p->cfg->nsources; i++) {
+        const struct ear_source_cfg *src = &p->cfg->sources[i];
+        struct source_report *rep;
+        struct ear_source_state state;
+        int selected = !only || !only[0];
+        int rc;
+
+        for (j = 0; only && only[j]; j++)
+            selected |= strcmp(only[j], src->name) == 0;
+        if (!selected)
+            continue;
+        rep = &p->reports[p->nreports++];
+        memset(rep, 0, sizeof *rep);
+        rep->src = src;
+        if (!src->enabled) {
+            rep->status = "disabled";
+            continue;
+        }
+        ear_error_clear(&err);
+        rc = ear_store_source_get(p->st, src->name, &state, &err);
+        if (rc < 0 && rc != EAR_ENOTFOUND) {
+            ear_cli_error(p->cli, &err);
+            return -1;
+        }
+        if (!force && state.next_due > p->now) {
+            rep->status = "not-due";
+            rep->next_due = state.next_due;
+        } else {
+            rep->status = "failed";
+            snprintf(rep->error, sizeof rep->error, "not polled");
+            if (ear_fetcher_add(p->fetcher, src, &state, &err) < 0) {
+                ear_source_state_dispose(&state);
+                ear_cli_error(p->cli, &err);
+                return -1;
+            }
+        }
+        ear_source_state_dispose(&state);
+    }
+    if (ear_fetcher_perform(p->fetcher, on_result, p) < 0)
+        ear_cli_err(p->cli, "polling stopped early; unreported sources are "
+                            "counted as failed");
+    { /* incidents and alert delivery (output); never change the status */
+        struct ear_output_stats os;
+
+        ear_error_clear(&err);
+        if (ear_output_after_run(p->st, p->cfg, p->now, ear_cli_write_stdout,
+                                 NULL, &os, &err) < 0)
+            ear_cli_error(p->cli, &err);
+        for (j = 0; j < os.delivery.nproblems; j++)
+            ear_cli_err(p->cli, "warning: %s", os.delivery.problems[j]);
+        if (os.incidents.opened)
+            ear_cli_info(p->cli, "%zu new incident(s): earshot incidents",
+                         os.incidents.opened);
+    }
+    for (i = 0; i < p->nreports; i++) {
+        const struct source_report *rep = &p->reports[i];
+
+        if (strcmp(rep->status, "disabled") == 0)
+            continue;
+        if (strcmp(rep->status, "not-due") != 0)
+            t->polled++;
+        t->fresh += rep->fresh;
+        t->flagged += rep->flagged;
+        t->queued += rep->queued;
+        t->failed += strcmp(rep->status, "failed") == 0;
+        t->throttled += strcmp(rep->status, "throttled") == 0;
+        if (rep->next_due && (!soonest || rep->next_due < soonest))
+            soonest = rep->next_due;
+    }
+    if (next_due)
+        *next_due = soonest;
+    return p->fatal ? -1 : 0;
+}
+
+void ear_poller_print(struct ear_poller *r, int json)
 {
     size_t i, fresh = 0, flagged = 0, queued = 0, failed = 0;
     int bold = r->cli->color;
+    char when[40];
 
+    if (json) {
+        json_t *root = json_object(), *arr = json_array();
+
+        for (i = 0; i < r->nreports; i++) {
+            const struct source_report *rep = &r->reports[i];
+            json_t *o = json_object();
+
+            json_object_set_new(o, "name", json_string(rep->src->name));
+            json_object_set_new(o, "status", json_string(rep->status));
+            json_object_set_new(o, "items",
+                                json_integer((json_int_t)rep->items));
+            json_object_set_new(o, "new",
+                                json_integer((json_int_t)rep->fresh));
+            json_object_set_new(o, "flagged",
+                                json_integer((json_int_t)rep->flagged));
+            json_object_set_new(o, "queued",
+                                json_integer((json_int_t)rep->queued));
+            json_object_set_new(o, "http_status",
+                                rep->http_status
+                                    ? json_integer(rep->http_status)
+                                    : json_null());
+            json_object_set_new(o, "seconds", json_real(rep->seconds));
+            json_object_set_new(o, "next_due",
+                                rep->next_due
+                                    ? json_string(ear_time_fmt(
+                                          rep->next_due, when, sizeof when))
+                                    : json_null());
+            json_object_set_new(o, "error", rep->error[0]
+                                                ? json_string(rep->error)
+                                                : json_null());
+            json_array_append_new(arr, o);
+            fresh += rep->fresh;
+            flagged += rep->flagged;
+            queued += rep->queued;
+            failed += strcmp(rep->status, "failed") == 0
+                      || strcmp(rep->status, "throttled") == 0;
+        }
+        json_object_set_new(root, "sources", arr);
+        json_object_set_new(root, "totals",
+                            json_pack("{s:I, s:I, s:I, s:I}", "new",
+                                      (json_int_t)fresh, "flagged",
+                                      (json_int_t)flagged, "queued",
+                                      (json_int_t)queued, "failed",
+                                      (json_int_t)failed));
+        ear_cli_print_json(root);
+        return;
+    }
     printf("%s%-24s %-13s %5s %8s %7s  %s%s\n", bold ? "\033[1m" : "",
            "SOURCE", "STATUS", "NEW", "FLAGGED", "QUEUED", "NOTE",
            bold ? "\033[0m" : "");
@@ -244,11 +727,12 @@ static void print_table(struct run *r)
         const struct source_report *rep = &r->reports[i];
         const char *colour = "";
         char note[700] = "";
-        char when[40];
 
-        if (strcmp(rep->status, "failed") == 0) {
+        if (strcmp(rep->status, "failed") == 0
+            || strcmp(rep->status, "throttled") == 0) {
             failed++;
-            colour = "\033[31m";
+            colour = strcmp(rep->status, "failed") == 0 ? "\033[31m"
+                                                         : "\033[33m";
             snprintf(note, sizeof note, "%s", rep->error);
         } else if (strcmp(rep->status, "not-due") == 0) {
             snprintf(note, sizeof note, "next poll %s",
@@ -270,51 +754,7 @@ static void print_table(struct run *r)
            "", fresh, flagged, queued, failed, r->nreports);
 }
 
-static int print_json(struct run *r)
-{
-    json_t *root = json_object(), *arr = json_array();
-    size_t i, fresh = 0, flagged = 0, queued = 0, failed = 0;
-    char when[40];
-
-    for (i = 0; i < r->nreports; i++) {
-        const struct source_report *rep = &r->reports[i];
-        json_t *o = json_object();
-
-        json_object_set_new(o, "name", json_string(rep->src->name));
-        json_object_set_new(o, "status", json_string(rep->status));
-        json_object_set_new(o, "items", json_integer((json_int_t)rep->items));
-        json_object_set_new(o, "new", json_integer((json_int_t)rep->fresh));
-        json_object_set_new(o, "flagged",
-                            json_integer((json_int_t)rep->flagged));
-        json_object_set_new(o, "queued",
-                            json_integer((json_int_t)rep->queued));
-        json_object_set_new(o, "http_status",
-                            rep->http_status ? json_integer(rep->http_status)
-                                             : json_null());
-        json_object_set_new(o, "seconds", json_real(rep->seconds));
-        json_object_set_new(o, "next_due",
-                            rep->next_due ? json_string(ear_time_fmt(
-                                                rep->next_due, when,
-                                                sizeof when))
-                                          : json_null());
-        json_object_set_new(o, "error", rep->error[0]
-                                            ? json_string(rep->error)
-                                            : json_null());
-        json_array_append_new(arr, o);
-        fresh += rep->fresh;
-        flagged += rep->flagged;
-        queued += rep->queued;
-        failed += strcmp(rep->status, "failed") == 0;
-    }
-    json_object_set_new(root, "sources", arr);
-    json_object_set_new(root, "totals",
-                        json_pack("{s:I, s:I, s:I, s:I}", "new",
-                                  (json_int_t)fresh, "flagged",
-                                  (json_int_t)flagged, "queued",
-                                  (json_int_t)queued, "failed",
-                                  (json_int_t)failed));
-    return ear_cli_print_json(root);
-}
+/* ------------------------------------------------------------ run */
 
 static void usage(FILE *f)
 {
@@ -327,16 +767,9 @@ static void usage(FILE *f)
             "  -s, --source NAME  poll only this source (repeatable; "
             "implies --force)\n"
             "      --json         print the summary as JSON\n\n"
-            "Exit status: 0 every source succeeded, 3 some failed (the "
-            "others are\nprocessed and stored), 1 the store failed, 2 usage "
-            "error.\n");
-}
-
-static int user_agent(char *buf, size_t size, const struct ear_config *cfg)
-{
-    return snprintf(buf, size, "earshot/%s (+%s)", EAR_VERSION,
-                    cfg->contact ? cfg->contact
-                                 : "https://github.com/earshot/earshot");
+            "Exit status: 0 every source succeeded, 3 some failed or were "
+            "throttled (the\nothers are processed and stored), 1 the store "
+            "failed, 2 usage error.\n");
 }
 
 int ear_cmd_run(struct ear_cli *cli, int argc, char **argv)
@@ -347,17 +780,14 @@ int ear_cmd_run(struct ear_cli *cli, int argc, char **argv)
         {"json", no_argument, NULL, 'j'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
-    struct ear_fetch_opts fopts = EAR_FETCH_OPTS_INIT;
-    struct ear_fetcher *fetcher = NULL;
-    struct ear_error err;
-    struct run r;
+    struct ear_poller *poller = NULL;
+    struct ear_analyzer *an = NULL;
+    struct ear_config *cfg;
+    struct ear_poll_totals totals;
     const char **only = NULL;
-    size_t nonly = 0, i, j, failed = 0;
+    size_t nonly = 0, i;
     int c, force = 0, json = 0, rc = EAR_EXIT_OK;
-    char ua[512];
 
-    memset(&r, 0, sizeof r);
-    r.cli = cli;
     only = calloc((size_t)argc + 1, sizeof *only);
     if (!only)
         return EAR_EXIT_FAIL;
@@ -375,107 +805,46 @@ int ear_cmd_run(struct ear_cli *cli, int argc, char **argv)
         return ear_cli_usage(cli, "run", "unexpected argument '%s'",
                              argv[optind]);
     }
-    r.cfg = ear_cli_config(cli, 1);
-    if (!r.cfg) {
+    cfg = ear_cli_config(cli, 1);
+    if (!cfg) {
         free(only);
         return EAR_EXIT_FAIL;
     }
     for (i = 0; i < nonly; i++)
-        if (!ear_config_source(r.cfg, only[i])) {
+        if (!ear_config_source(cfg, only[i])) {
             const char *name = only[i]; /* points into argv */
             free(only);
             return ear_cli_usage(cli, "run", "no source named '%s' in %s",
-                                 name, r.cfg->path);
+                                 name, cfg->path);
         }
-    /* Everything that can fail on bad input is loaded before the store is
-     * touched: a bad rule pack changes nothing. */
-    r.an = ear_cli_analyzer(cli);
-    if (!r.an) {
+    /* Everything that can fail on bad input is checked before the store
+     * is touched: a bad mapping or rule pack changes nothing. */
+    if (ear_cli_check_sources(cli, cfg) < 0) {
         free(only);
         return EAR_EXIT_FAIL;
     }
-    r.st = ear_cli_store(cli);
-    if (!r.st) {
-        ear_analyzer_free(r.an);
+    an = ear_cli_analyzer(cli);
+    if (!an) {
         free(only);
         return EAR_EXIT_FAIL;
     }
-    r.now = ear_now();
-    r.reports = calloc(r.cfg->nsources ? r.cfg->nsources : 1,
-                       sizeof *r.reports);
-    user_agent(ua, sizeof ua, r.cfg);
-    fopts.user_agent = ua;
-    if (r.cfg->fetch_max_conns)
-        fopts.max_total_conns = r.cfg->fetch_max_conns;
-    if (r.cfg->fetch_max_host)
-        fopts.max_host_conns = r.cfg->fetch_max_host;
-    if (r.cfg->fetch_timeout)
-        fopts.timeout_s = r.cfg->fetch_timeout;
-    if (r.cfg->fetch_connect_timeout)
-        fopts.connect_timeout_s = r.cfg->fetch_connect_timeout;
-    if (r.cfg->fetch_max_body)
-        fopts.max_body = (size_t)r.cfg->fetch_max_body;
-    ear_error_clear(&err);
-    if (!r.reports || ear_fetcher_new(&fetcher, &fopts, &err) < 0) {
-        ear_cli_error(cli, &err);
+    if (!ear_cli_store(cli)) {
         rc = EAR_EXIT_FAIL;
         goto out;
     }
-    for (i = 0; i < r.cfg->nsources; i++) {
-        const struct ear_source_cfg *src = &r.cfg->sources[i];
-        struct source_report *rep;
-        struct ear_source_state state;
-        int selected = nonly == 0;
-
-        for (j = 0; j < nonly; j++)
-            selected |= strcmp(only[j], src->name) == 0;
-        if (!selected)
-            continue;
-        rep = &r.reports[r.nreports++];
-        rep->src = src;
-        if (!src->enabled) {
-            rep->status = "disabled";
-            continue;
-        }
-        rc = ear_store_source_get(r.st, src->name, &state, &err);
-        if (rc < 0 && rc != EAR_ENOTFOUND) {
-            ear_cli_error(cli, &err);
-            rc = EAR_EXIT_FAIL;
-            goto out;
-        }
-        rc = EAR_EXIT_OK;
-        if (!force && state.next_due > r.now) {
-            rep->status = "not-due";
-            rep->next_due = state.next_due;
-        } else {
-            rep->status = "failed";
-            snprintf(rep->error, sizeof rep->error, "not polled");
-            if (ear_fetcher_add(fetcher, src, &state, &err) < 0) {
-                ear_source_state_dispose(&state);
-                ear_cli_error(cli, &err);
-                rc = EAR_EXIT_FAIL;
-                goto out;
-            }
-        }
-        ear_source_state_dispose(&state);
-    }
-    if (ear_fetcher_perform(fetcher, on_result, &r) < 0)
-        ear_cli_err(cli, "polling stopped early; unreported sources are "
-                         "counted as failed");
-    if (json)
-        print_json(&r);
-    else
-        print_table(&r);
-    for (i = 0; i < r.nreports; i++)
-        failed += strcmp(r.reports[i].status, "failed") == 0;
-    if (r.fatal)
+    poller = ear_poller_new(cli, an);
+    if (!poller) {
         rc = EAR_EXIT_FAIL;
-    else if (failed)
+        goto out;
+    }
+    if (ear_poller_poll(poller, force, only, &totals, NULL) < 0)
+        rc = EAR_EXIT_FAIL;
+    ear_poller_print(poller, json);
+    if (rc == EAR_EXIT_OK && (totals.failed || totals.throttled))
         rc = EAR_EXIT_PARTIAL;
 out:
-    ear_fetcher_free(fetcher);
-    ear_analyzer_free(r.an);
-    free(r.reports);
+    ear_poller_free(poller);
+    ear_analyzer_free(an);
     free(only);
     return rc;
 }

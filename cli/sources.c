@@ -77,6 +77,7 @@ int ear_cmd_sources(struct ear_cli *cli, int argc, char **argv)
         struct ear_source_state s;
         const char *status;
         char b1[48], b2[48];
+        int silent;
 
         ear_error_clear(&err);
         rc = ear_store_source_get(st, src->name, &s, &err);
@@ -85,9 +86,13 @@ int ear_cmd_sources(struct ear_cli *cli, int argc, char **argv)
             json_decref(arr);
             return EAR_EXIT_FAIL;
         }
+        silent = ear_cli_source_silent(src, &s, now);
         status = !src->enabled      ? "disabled"
                  : s.last_status    ? s.last_status
                                     : "never-polled";
+        if (silent && (strcmp(status, "ok") == 0
+                       || strcmp(status, "not-modified") == 0))
+            status = "silent"; /* polled fine, but nothing new for long */
         if (json) {
             json_t *o = json_object();
             json_object_set_new(o, "name", json_string(src->name));
@@ -101,6 +106,7 @@ int ear_cmd_sources(struct ear_cli *cli, int argc, char **argv)
             json_object_set_new(o, "interval",
                                 json_integer((json_int_t)src->interval));
             json_object_set_new(o, "status", json_string(status));
+            json_object_set_new(o, "silent", json_boolean(silent));
             json_object_set_new(o, "last_poll", time_or_null(s.last_poll));
             json_object_set_new(o, "last_success",
                                 time_or_null(s.last_success));

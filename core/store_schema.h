@@ -75,6 +75,76 @@ static const char *const ear_migrations[] = {
     "CREATE INDEX queue_overdue ON queue(due)"
     "  WHERE state IN ('new','assigned') AND first_response IS NULL;"
     "CREATE INDEX events_kind_at ON events(kind, at);",
+
+    /* 3: output: when each queued mention happened (its published time,
+     * else first seen), for the per brand and category counts behind
+     * complaint-surge incidents; the incidents and their mentions; the
+     * outbox of alerts waiting for their sinks; the output stage's own
+     * bookkeeping (the last queue row incident detection has seen). */
+    "ALTER TABLE queue ADD COLUMN happened INTEGER;"
+    "UPDATE queue SET happened = (SELECT CASE WHEN m.published > 0"
+    "  AND m.published <= queue.created THEN m.published"
+    "  ELSE m.first_seen END FROM mentions m WHERE m.id = queue.mention_id);"
+    "CREATE INDEX queue_pair ON queue(brand, category, happened);"
+    "CREATE TABLE incidents ("
+    "  id INTEGER PRIMARY KEY,"
+    "  state TEXT NOT NULL DEFAULT 'open'"
+    "    CHECK (state IN ('open','closed')),"
+    "  brand TEXT, category TEXT NOT NULL, team TEXT,"
+    "  severity INTEGER NOT NULL DEFAULT 0,"
+    "  opened INTEGER NOT NULL, closed_at INTEGER,"
+    "  started INTEGER NOT NULL, last_at INTEGER NOT NULL,"
+    "  last_added INTEGER NOT NULL,"
+    "  count INTEGER NOT NULL, peak INTEGER NOT NULL,"
+    "  span INTEGER NOT NULL, threshold INTEGER NOT NULL, baseline REAL,"
+    "  first_queue_id INTEGER, terms TEXT NOT NULL DEFAULT '[]',"
+    "  alerted_count INTEGER NOT NULL DEFAULT 0, reason TEXT NOT NULL"
+    ");"
+    "CREATE INDEX incidents_open ON incidents(state, brand, category);"
+    "CREATE INDEX incidents_last ON incidents(last_at);"
+    "CREATE TABLE incident_mentions ("
+    "  incident_id INTEGER NOT NULL REFERENCES incidents(id),"
+    "  queue_id INTEGER NOT NULL UNIQUE REFERENCES queue(id),"
+    "  PRIMARY KEY (incident_id, queue_id)"
+    ") WITHOUT ROWID;"
+    "CREATE TABLE outbox ("
+    "  id INTEGER PRIMARY KEY,"
+    "  sink TEXT NOT NULL,"
+    "  kind TEXT NOT NULL,"
+    "  queue_id INTEGER, incident_id INTEGER,"
+    "  severity INTEGER NOT NULL DEFAULT 0,"
+    "  payload TEXT NOT NULL,"
+    "  idem TEXT NOT NULL UNIQUE,"
+    "  state TEXT NOT NULL DEFAULT 'pending'"
+    "    CHECK (state IN ('pending','sent','folded','skipped')),"
+    "  checked INTEGER NOT NULL DEFAULT 1,"
+    "  created INTEGER NOT NULL,"
+    "  attempts INTEGER NOT NULL DEFAULT 0,"
+    "  next_attempt INTEGER NOT NULL,"
+    "  last_attempt INTEGER, last_error TEXT,"
+    "  sent_at INTEGER, folded_into INTEGER"
+    ");"
+    "CREATE INDEX outbox_pending ON outbox(sink, next_attempt)"
+    "  WHERE state = 'pending';"
+    "CREATE INDEX outbox_sent ON outbox(sink, sent_at) WHERE state = 'sent';"
+    "CREATE INDEX outbox_folded ON outbox(folded_into)"
+    "  WHERE folded_into IS NOT NULL;"
+    "CREATE TABLE output_state (key TEXT PRIMARY KEY,"
+    "  value INTEGER NOT NULL);"
+    "INSERT INTO output_state VALUES ('incidents.last_queue_id',"
+    "  (SELECT coalesce(max(id), 0) FROM queue));",
+
+    /* 4: web: the users who log in to the inbox, as `earshot user add`
+     * and `passwd` write them (docs/web.md). A row without a role holds
+     * only the password of a user the config's users: list defines. */
+    "CREATE TABLE users ("
+    "  name TEXT PRIMARY KEY COLLATE NOCASE,"
+    "  team TEXT,"
+    "  role TEXT CHECK (role IS NULL OR role IN ('agent','lead','admin')),"
+    "  password_hash TEXT,"
+    "  created INTEGER NOT NULL,"
+    "  updated INTEGER NOT NULL"
+    ");",
 };
 
 #define EAR_SCHEMA_VERSION \

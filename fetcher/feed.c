@@ -16,6 +16,7 @@
  */
 #include <ctype.h>
 #include <limits.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -35,6 +36,8 @@
 #define NS_DCTERMS "http://purl.org/dc/terms/"
 #define NS_XHTML "http://www.w3.org/1999/xhtml"
 #define NS_ITUNES "http://www.itunes.com/dtds/podcast-1.0.dtd"
+#define NS_REV "http://purl.org/stuff/rev#"
+#define NS_GD "http://schemas.google.com/g/2005"
 
 enum dialect { D_RSS, D_RDF, D_ATOM10, D_ATOM03 };
 
@@ -307,7 +310,8 @@ static const char *elem_ns(const xmlNode *n, const char **local)
     static const char *const prefixes[][2] = {
         {"content", NS_CONTENT}, {"dc", NS_DC}, {"dcterms", NS_DCTERMS},
         {"media", "http://search.yahoo.com/mrss/"}, {"atom", NS_ATOM10},
-        {"itunes", NS_ITUNES}, {"xhtml", NS_XHTML}};
+        {"itunes", NS_ITUNES}, {"xhtml", NS_XHTML}, {"rev", NS_REV},
+        {"gd", NS_GD}};
     const char *name = (const char *)n->name;
     const char *colon;
     size_t i;
@@ -398,6 +402,82 @@ static void rss_collect(struct rss_fields *f, const xmlNode *item)
     }
 }
 
+/* ------------------------------------------------------------ ratings */
+
+static double node_number(const xmlNode *n, const char *attr)
+{
+    xmlChar *s = attr ? xmlGetProp(n, BAD_CAST attr) : xmlNodeGetContent(n);
+    double v = NAN;
+
+    if (s && ear_rating__number(&v, (const char *)s) < 0)
+        v = NAN;
+    xmlFree(s);
+    return v;
+}
+
+/* A star rating carried by an extension element of an item:
+ *   <rev:rating>4</rev:rating> <rev:minRating>1</rev:minRating>
+ *   <rev:maxRating>5</rev:maxRating> (RDF Review vocabulary, also inside
+ *   a rev:review / rev:Review element),
+ *   <gd:rating value="4" min="1" max="5"/> (Google Data, also average=),
+ *   <media:starRating average="4.2" min="1" max="5"/> (Media RSS, inside
+ *   media:community).
+ * Normalised to 1..5; 0 when there is none. */
+static double item_rating(const xmlNode *item, int depth)
+{
+    const xmlNode *n;
+    double value = NAN, worst = NAN, best = NAN;
+    double r;
+
+    for (n = item->children; n; n = n->next) {
+        const char *ns, *l;
+
+        if (n->type != XML_ELEMENT_NODE)
+            continue;
+        ns = elem_ns(n, &l);
+        if (uri_is(ns, NS_REV)) {
+            if (strcmp(l, "rating") == 0 && isnan(value))
+                value = node_number(n, NULL);
+            else if (strcmp(l, "minRating") == 0)
+                worst = node_number(n, NULL);
+            else if (strcmp(l, "maxRating") == 0)
+                best = node_number(n, NULL);
+            else if ((strcmp(l, "review") == 0 || strcmp(l, "Review") == 0)
+                     && depth == 0 && isnan(value)) {
+                r = item_rating(n, 1);
+                if (r > 0)
+                    return r;
+            }
+        } else if ((uri_is(ns, NS_GD) && strcmp(l, "rating") == 0)
+                   || (ns && strncmp(ns, "http://search.yahoo.com/mrss", 28)
+                                == 0
+                       && strcmp(l, "starRating") == 0)) {
+            double v = node_number(n, "value");
+
+            if (isnan(v))
+                v = node_number(n, "average");
+            if (!isnan(v)) {
+                r = ear_rating__normalize(v, node_number(n, "min"),
+                                          node_number(n, "max"));
+                if (r > 0)
+                    return r;
+            }
+        } else if (ns && strncmp(ns, "http://search.yahoo.com/mrss", 28) == 0
+                   && strcmp(l, "community") == 0 && depth == 0) {
+            r = item_rating(n, 1);
+            if (r > 0)
+                return r;
+        }
+    }
+    if (isnan(value))
+        return 0;
+    /* RVW defaults are minRating 1, maxRating 5; a larger value without
+     * a maximum is on some other scale, which normalize() guesses. */
+    if (isnan(best) && value <= 5)
+        best = 5;
+    return ear_rating__normalize(value, worst, best);
+}
+
 static int rss_item(struct ctx *c, const xmlNode *item)
 {
     struct rss_fields f;
@@ -453,6 +533,7 @@ static int rss_item(struct ctx *c, const xmlNode *item)
     m.updated = node_time(f.aupd ? f.aupd : f.modified);
     if (!m.published)
         m.published = m.updated;
+    m.rating = item_rating(item, 0);
     rc = push(c, &m);
 out:
     ear_mention_dispose(&m);
@@ -595,6 +676,7 @@ static int atom_entry(struct ctx *c, const xmlNode *entry)
     m.updated = node_time(f.updated);
     if (!m.published)
         m.published = m.updated;
+    m.rating = item_rating(entry, 0);
     rc = push(c, &m);
 out:
     ear_mention_dispose(&m);

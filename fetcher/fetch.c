@@ -7,9 +7,14 @@
  * conditional GET from the stored validators, a cap on the decoded body
  * (the write callback refuses more), low-speed abort, and an outcome per
  * source in words. As each transfer completes its body is parsed
- * (ear_feed_parse) and the callback sees the result; then everything of
- * that transfer is freed, so memory follows the number of transfers in
- * flight, not the number of sources.
+ * (struct ear_parser, from the source's config) and the callback sees the
+ * result; then everything of that transfer is freed, so memory follows the
+ * number of transfers in flight, not the number of sources.
+ *
+ * A transfer may take several steps on its easy handle: robots.txt first
+ * (HTML sources, once per site: the answer is cached in the fetcher and
+ * sources of the same site wait for the first one to fetch it), then the
+ * page, then the next pages a paged source links (up to its max_pages).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -24,8 +29,15 @@
 #define ACCEPT_FEEDS "application/rss+xml, application/atom+xml, " \
     "application/feed+json, application/xml;q=0.9, text/xml;q=0.9, " \
     "application/json;q=0.8, */*;q=0.5"
+#define ACCEPT_HTML "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
+#define ROBOTS_MAX_BODY ((size_t)512 << 10) /* RFC 9309: at least 500 KiB */
+#define ROBOTS_TTL (24 * 3600)              /* cached this long */
+#define ROBOTS_TTL_ERROR 3600               /* after a server error */
+#define ROBOTS_AGENT "earshot"              /* our product token */
+#define PAGE_OVERLAP 3600 /* a page reaching this far before the last
+                             successful poll has only seen items */
 
-/* Per-source settings from the source's YAML map (src->opts). */
+/* Per-source settings: the source's options over the fetcher's. */
 struct source_opts {
     int64_t timeout;
     int64_t connect_timeout;
@@ -34,19 +46,45 @@ struct source_opts {
     const char *ca_file;        /* borrowed from the YAML tree */
 };
 
+enum phase {
+    PH_WAIT,    /* waiting for another transfer's robots.txt */
+    PH_ROBOTS,  /* fetching robots.txt */
+    PH_PAGE     /* fetching the source (page 1, 2, ...) */
+};
+
+/* One site's robots.txt, as far as it is known. */
+struct site {
+    char *origin;               /* scheme://host:port */
+    struct ear_robots *rules;   /* NULL = everything allowed */
+    int disallow_all;           /* the file could not be read (5xx) */
+    int pending;                /* a transfer is fetching it */
+    int64_t expires;
+    char note[128];             /* why everything is disallowed */
+    struct site *next;
+};
+
 struct transfer {
     struct ear_fetcher *f;
     struct source_opts so;
+    struct ear_parser *parser;
     CURL *easy;
     const struct ear_source_cfg *src;
-    char *url;
+    char *url;                  /* page 1, with the query */
+    char *page_url;             /* the page being fetched */
     struct curl_slist *headers;
     char *old_etag;
     char *old_last_modified;
+    int64_t since;              /* last successful poll, for paging */
     struct ear_buf body;
     int body_rc;            /* failure inside the write callback */
     int pre_rc;             /* failure found before the transfer */
     struct ear_error pre_err;
+    enum phase phase;
+    int in_multi;
+    int started;            /* has been on the multi handle */
+    int page;               /* 1-based number of the page being fetched */
+    struct site *site;      /* robots.txt of the source's site, or NULL */
+    struct ear_fetch_result res; /* pages so far */
     char reason[96];        /* reason phrase of the last status line */
     char errbuf[CURL_ERROR_SIZE];
     struct transfer *next;
@@ -58,20 +96,43 @@ struct ear_fetcher {
     char *user_agent;
     struct transfer *head;
     struct transfer **tail;
+    struct site *sites;
+    int active;             /* transfers on the multi handle */
+    int max_active;         /* at most this many at once */
 };
 
 static void transfer_free(struct transfer *t)
 {
     if (!t)
         return;
+    if (t->phase == PH_ROBOTS && t->site)
+        t->site->pending = 0; /* never fetched: the next source will */
     if (t->easy)
         curl_easy_cleanup(t->easy);
     curl_slist_free_all(t->headers);
+    ear_parser_free(t->parser);
     free(t->url);
+    free(t->page_url);
     free(t->old_etag);
     free(t->old_last_modified);
     ear_buf_dispose(&t->body);
+    free(t->res.etag);
+    free(t->res.last_modified);
+    ear_feed_info_dispose(&t->res.feed);
+    ear_mention_list_dispose(&t->res.items);
     free(t);
+}
+
+static void sites_free(struct site *s)
+{
+    struct site *next;
+
+    for (; s; s = next) {
+        next = s->next;
+        free(s->origin);
+        ear_robots__free(s->rules);
+        free(s);
+    }
 }
 
 int ear_fetcher_new(struct ear_fetcher **out, const struct ear_fetch_opts *opts,
@@ -109,6 +170,14 @@ int ear_fetcher_new(struct ear_fetcher **out, const struct ear_fetch_opts *opts,
     if (f->opts.max_host_conns > 0)
         curl_multi_setopt(f->multi, CURLMOPT_MAX_HOST_CONNECTIONS,
                           f->opts.max_host_conns);
+    /* Transfers beyond the connection cap would only wait inside libcurl,
+     * each holding an easy handle and its buffers: they wait here, as a
+     * few bytes of queue, instead. Twice the cap keeps every connection
+     * busy while finished transfers are parsed. */
+    f->max_active = f->opts.max_total_conns > 0
+                        ? (int)f->opts.max_total_conns * 2 : 64;
+    if (f->max_active < 8)
+        f->max_active = 8;
     curl_multi_setopt(f->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);
     *out = f;
     f = NULL;
@@ -129,6 +198,7 @@ void ear_fetcher_free(struct ear_fetcher *f)
     }
     if (f->multi)
         curl_multi_cleanup(f->multi);
+    sites_free(f->sites);
     free(f->user_agent);
     free(f);
     curl_global_cleanup();
@@ -177,12 +247,6 @@ static size_t on_header(char *p, size_t size, size_t n, void *userdata)
 
 /* ------------------------------------------------------------ queue */
 
-static int feed_type_ok(const char *type)
-{
-    return !type || strcmp(type, "rss") == 0 || strcmp(type, "atom") == 0
-           || strcmp(type, "rdf") == 0 || strcmp(type, "jsonfeed") == 0;
-}
-
 static int add_header(struct curl_slist **list, const char *name,
                       const char *value)
 {
@@ -202,97 +266,85 @@ static int add_header(struct curl_slist **list, const char *name,
     return 0;
 }
 
-/* Reads the source's own limits and request extras: timeout,
- * connect_timeout (durations), max_body, max_redirects, ca_file, headers
- * (a map) and query (a map, appended to the URL). A wrong value fails the
- * source with its position, not the whole poll. */
-static int read_source_opts(struct transfer *t, struct ear_error *err)
+static int is_file_url(const char *url)
 {
-    const struct ear_ynode *o = t->src->opts, *h, *q;
+    return strncasecmp(url, "file:", 5) == 0;
+}
+
+/* The parser's request options over the fetcher's defaults, and the
+ * query parameters (the mapping's, then the source's own) on the URL. */
+static int apply_source_opts(struct transfer *t, struct ear_error *err)
+{
+    const struct ear_req_opts *r = ear_parser__req(t->parser);
+    const struct ear_ynode *qs[2];
     const char *name = t->src->name;
-    size_t i;
+    size_t i, k;
     int rc;
 
-    t->so.timeout = t->f->opts.timeout_s;
-    t->so.connect_timeout = t->f->opts.connect_timeout_s;
-    t->so.max_body = (long long)t->f->opts.max_body;
-    t->so.max_redirs = t->f->opts.max_redirs;
-    if (!o || o->type != EAR_Y_MAP)
-        return 0;
-    rc = ear_ynode_duration(&t->so.timeout, ear_ynode_get(o, "timeout"),
-                            name, "timeout", err);
-    if (rc == 0)
-        rc = ear_ynode_duration(&t->so.connect_timeout,
-                                ear_ynode_get(o, "connect_timeout"), name,
-                                "connect_timeout", err);
-    if (rc == 0)
-        rc = ear_ynode_int(&t->so.max_body, ear_ynode_get(o, "max_body"),
-                           1024, (long long)1 << 31, name, "max_body", err);
-    if (rc == 0)
-        rc = ear_ynode_int(&t->so.max_redirs,
-                           ear_ynode_get(o, "max_redirects"), 0, 50, name,
-                           "max_redirects", err);
-    if (rc == 0)
-        rc = ear_ynode_str(&t->so.ca_file, ear_ynode_get(o, "ca_file"), name,
-                           "ca_file", err);
-    if (rc < 0)
-        return rc;
-    h = ear_ynode_get(o, "headers");
-    if (h && h->type != EAR_Y_MAP)
-        return ear_error_set(err, EAR_EINVAL, name, h->line, h->col,
-                             "headers must be a map of name: value");
-    for (i = 0; h && i < h->n; i++) {
-        if (h->items[i]->type != EAR_Y_SCALAR)
-            return ear_error_set(err, EAR_EINVAL, name, h->items[i]->line,
-                                 h->items[i]->col,
-                                 "header '%s' needs a plain value",
-                                 h->keys[i]->value);
-        rc = add_header(&t->headers, h->keys[i]->value,
-                        h->items[i]->value);
-        if (rc < 0)
-            return ear_error_set(err, rc, name, 0, 0, "out of memory");
-    }
-    q = ear_ynode_get(o, "query");
-    if (q && q->type != EAR_Y_MAP)
-        return ear_error_set(err, EAR_EINVAL, name, q->line, q->col,
-                             "query must be a map of name: value");
-    if (q && q->n) {
-        CURLU *u = curl_url();
-        char *full = NULL;
-        struct ear_buf b;
+    t->so.timeout = r->timeout > 0 ? r->timeout : t->f->opts.timeout_s;
+    t->so.connect_timeout = r->connect_timeout > 0
+                                ? r->connect_timeout
+                                : t->f->opts.connect_timeout_s;
+    t->so.max_body = r->max_body > 0 ? r->max_body
+                                     : (long long)t->f->opts.max_body;
+    t->so.max_redirs = r->max_redirs >= 0 ? r->max_redirs
+                                          : t->f->opts.max_redirs;
+    t->so.ca_file = r->ca_file;
+    if (is_file_url(t->url))
+        return 0; /* a query means nothing to a file */
+    qs[0] = r->api_query;
+    qs[1] = r->query;
+    for (k = 0; k < 2; k++) {
+        for (i = 0; qs[k] && i < qs[k]->n; i++) {
+            char *full = NULL;
 
-        if (!u)
-            return ear_error_set(err, EAR_ENOMEM, name, 0, 0,
-                                 "out of memory");
-        rc = curl_url_set(u, CURLUPART_URL, t->url, 0) == CURLUE_OK
-                 ? 0 : EAR_EINVAL;
-        for (i = 0; rc == 0 && i < q->n; i++) {
-            ear_buf_init(&b, 0);
-            rc = ear_buf_addf(&b, "%s=%s", q->keys[i]->value,
-                              q->items[i]->value ? q->items[i]->value : "");
-            if (rc == 0
-                && curl_url_set(u, CURLUPART_QUERY, ear_buf_str(&b),
-                                CURLU_APPENDQUERY | CURLU_URLENCODE)
-                       != CURLUE_OK)
-                rc = EAR_EINVAL;
-            ear_buf_dispose(&b);
+            rc = ear_url__set_param(&full, t->url, qs[k]->keys[i]->value,
+                                    qs[k]->items[i]->value
+                                        ? qs[k]->items[i]->value : "");
+            if (rc < 0)
+                return ear_error_set(err, rc, name, qs[k]->line, qs[k]->col,
+                                     rc == EAR_ENOMEM
+                                         ? "out of memory"
+                                         : "cannot add the query to url %s",
+                                     t->url);
+            free(t->url);
+            t->url = full;
         }
-        if (rc == 0 && curl_url_get(u, CURLUPART_URL, &full, 0) == CURLUE_OK)
-            rc = ear_str_set(&t->url, full);
-        curl_free(full);
-        curl_url_cleanup(u);
-        if (rc < 0)
-            return ear_error_set(err, rc, name, q->line, q->col,
-                                 "cannot add the query to url %s", t->url);
     }
     return 0;
+}
+
+/* Request headers for the current phase: conditional ones only for the
+ * first page, the source's own for every page of the source. */
+static int build_headers(struct transfer *t)
+{
+    const struct ear_req_opts *r = ear_parser__req(t->parser);
+    size_t i;
+    int rc = 0;
+
+    curl_slist_free_all(t->headers);
+    t->headers = NULL;
+    if (t->phase == PH_ROBOTS)
+        return add_header(&t->headers, "Accept", "text/plain, */*;q=0.5");
+    if (t->page == 1 && t->old_etag)
+        rc = add_header(&t->headers, "If-None-Match", t->old_etag);
+    if (rc == 0 && t->page == 1 && t->old_last_modified)
+        rc = add_header(&t->headers, "If-Modified-Since",
+                        t->old_last_modified);
+    if (rc == 0)
+        rc = add_header(&t->headers, "Accept",
+                        r->robots ? ACCEPT_HTML : ACCEPT_FEEDS);
+    for (i = 0; rc == 0 && r->headers && i < r->headers->n; i++)
+        rc = add_header(&t->headers, r->headers->keys[i]->value,
+                        r->headers->items[i]->value
+                            ? r->headers->items[i]->value : "");
+    return rc;
 }
 
 static int setup_easy(struct transfer *t)
 {
     long low_time = LOW_SPEED_TIME;
     CURL *e;
-    int rc = 0;
 
     t->easy = curl_easy_init();
     if (!t->easy)
@@ -300,17 +352,6 @@ static int setup_easy(struct transfer *t)
     e = t->easy;
     if (t->so.timeout > 0 && t->so.timeout < low_time)
         low_time = (long)t->so.timeout;
-    if (t->old_etag)
-        rc = add_header(&t->headers, "If-None-Match", t->old_etag);
-    if (rc == 0 && t->old_last_modified)
-        rc = add_header(&t->headers, "If-Modified-Since",
-                        t->old_last_modified);
-    if (rc == 0)
-        rc = add_header(&t->headers, "Accept", ACCEPT_FEEDS);
-    if (rc < 0)
-        return rc;
-    if (curl_easy_setopt(e, CURLOPT_URL, t->url) != CURLE_OK)
-        return EAR_ENOMEM;
     curl_easy_setopt(e, CURLOPT_PRIVATE, t);
     curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->errbuf);
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
@@ -327,16 +368,174 @@ static int setup_easy(struct transfer *t)
     curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, LOW_SPEED_LIMIT);
     curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, low_time);
     curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
-    curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE,
-                     (curl_off_t)t->so.max_body);
     if (t->so.ca_file)
         curl_easy_setopt(e, CURLOPT_CAINFO, t->so.ca_file);
     curl_easy_setopt(e, CURLOPT_USERAGENT, t->f->user_agent);
-    curl_easy_setopt(e, CURLOPT_HTTPHEADER, t->headers);
     curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
     curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
     curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
     return 0;
+}
+
+/* Points the easy handle at url for the current phase, with a fresh body
+ * buffer and its cap. */
+static int arm(struct transfer *t, const char *url)
+{
+    size_t max = t->phase == PH_ROBOTS ? ROBOTS_MAX_BODY
+                                       : (size_t)t->so.max_body;
+    int rc;
+
+    ear_buf_dispose(&t->body);
+    ear_buf_init(&t->body, max);
+    t->body_rc = 0;
+    t->reason[0] = '\0';
+    t->errbuf[0] = '\0';
+    rc = build_headers(t);
+    if (rc < 0)
+        return rc;
+    if (curl_easy_setopt(t->easy, CURLOPT_URL, url) != CURLE_OK)
+        return EAR_ENOMEM;
+    curl_easy_setopt(t->easy, CURLOPT_HTTPHEADER, t->headers);
+    curl_easy_setopt(t->easy, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)max);
+    return 0;
+}
+
+/* scheme://host[:port] of an http(s) URL, or NULL. New. */
+static char *origin_of(const char *url, char **path)
+{
+    CURLU *u = curl_url();
+    char *scheme = NULL, *host = NULL, *port = NULL, *p = NULL, *q = NULL;
+    char *out = NULL;
+    struct ear_buf b;
+
+    *path = NULL;
+    if (!u)
+        return NULL;
+    ear_buf_init(&b, 0);
+    if (curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK
+        && curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK
+        && (strcmp(scheme, "http") == 0 || strcmp(scheme, "https") == 0)
+        && curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK) {
+        curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT);
+        curl_url_get(u, CURLUPART_PATH, &p, 0);
+        curl_url_get(u, CURLUPART_QUERY, &q, 0);
+        if (ear_buf_addf(&b, "%s://%s:%s", scheme, host,
+                         port ? port : "") == 0)
+            out = ear_buf_take(&b, NULL);
+        ear_buf_reset(&b);
+        if (ear_buf_addf(&b, "%s%s%s", p ? p : "/", q ? "?" : "",
+                         q ? q : "") == 0)
+            *path = ear_buf_take(&b, NULL);
+    }
+    ear_buf_dispose(&b);
+    curl_free(scheme);
+    curl_free(host);
+    curl_free(port);
+    curl_free(p);
+    curl_free(q);
+    curl_url_cleanup(u);
+    if (out && !*path) {
+        free(out);
+        out = NULL;
+    }
+    return out;
+}
+
+static struct site *site_get(struct ear_fetcher *f, const char *origin,
+                             int64_t now)
+{
+    struct site *s, **pp;
+
+    for (pp = &f->sites; (s = *pp) != NULL; pp = &s->next) {
+        if (strcmp(s->origin, origin) != 0)
+            continue;
+        if (!s->pending && s->expires <= now) {
+            /* stale: read it again */
+            ear_robots__free(s->rules);
+            s->rules = NULL;
+            s->disallow_all = 0;
+            s->note[0] = '\0';
+            s->pending = 0;
+            s->expires = 0;
+        }
+        return s;
+    }
+    s = calloc(1, sizeof(*s));
+    if (!s)
+        return NULL;
+    s->origin = ear_strdup(origin);
+    if (!s->origin) {
+        free(s);
+        return NULL;
+    }
+    s->next = f->sites;
+    f->sites = s;
+    return s;
+}
+
+/* Is the source's page allowed by its site's rules (known by now)? */
+static int robots_check(struct transfer *t)
+{
+    char *path = NULL, *origin = origin_of(t->url, &path);
+    int ok = 1;
+
+    if (t->site->disallow_all)
+        ok = 0;
+    else if (path)
+        ok = ear_robots__allowed(t->site->rules, path);
+    if (!ok)
+        t->pre_rc = ear_error_set(
+            &t->pre_err, EAR_EHTTP, t->src->name, 0, 0, "%s",
+            t->site->disallow_all ? t->site->note
+                                  : "disallowed by the site's robots.txt "
+                                    "(set robots: false to override)");
+    free(origin);
+    free(path);
+    return ok;
+}
+
+/* Decides whether the source must wait for, or fetch, its site's
+ * robots.txt. */
+static int plan_robots(struct transfer *t)
+{
+    char *path = NULL, *origin;
+    int rc = 0;
+
+    if (!ear_parser__req(t->parser)->robots || is_file_url(t->url)) {
+        t->phase = PH_PAGE;
+        return 0;
+    }
+    origin = origin_of(t->url, &path);
+    free(path);
+    if (!origin) {
+        t->phase = PH_PAGE;
+        return 0;
+    }
+    t->site = site_get(t->f, origin, ear_now());
+    if (!t->site) {
+        rc = EAR_ENOMEM;
+    } else if (t->site->pending) {
+        t->phase = PH_WAIT;
+    } else if (t->site->expires) {
+        t->phase = PH_PAGE;
+        robots_check(t);
+    } else {
+        struct ear_buf b;
+
+        t->site->pending = 1;
+        t->phase = PH_ROBOTS;
+        ear_buf_init(&b, 0);
+        rc = ear_buf_addf(&b, "%s/robots.txt", origin);
+        if (rc == 0) {
+            free(t->page_url);
+            t->page_url = ear_buf_take(&b, NULL);
+            if (!t->page_url)
+                rc = EAR_ENOMEM;
+        }
+        ear_buf_dispose(&b);
+    }
+    free(origin);
+    return rc;
 }
 
 int ear_fetcher_add(struct ear_fetcher *f, const struct ear_source_cfg *src,
@@ -352,10 +551,13 @@ int ear_fetcher_add(struct ear_fetcher *f, const struct ear_source_cfg *src,
         return ear_error_set(err, EAR_ENOMEM, name, 0, 0, "out of memory");
     t->f = f;
     t->src = src;
+    t->page = 1;
+    t->phase = PH_PAGE;
     ear_buf_init(&t->body, f->opts.max_body);
     if (state) {
         t->old_etag = ear_strdup(state->etag);
         t->old_last_modified = ear_strdup(state->last_modified);
+        t->since = state->last_success;
         if ((state->etag && !t->old_etag)
             || (state->last_modified && !t->old_last_modified)) {
             rc = ear_error_set(err, EAR_ENOMEM, name, 0, 0, "out of memory");
@@ -365,33 +567,32 @@ int ear_fetcher_add(struct ear_fetcher *f, const struct ear_source_cfg *src,
     if (!src->url || !*src->url) {
         t->pre_rc = ear_error_set(&t->pre_err, EAR_EINVAL, name, 0, 0,
                                   "no url");
-    } else if (!feed_type_ok(src->type)) {
-        t->pre_rc = ear_error_set(&t->pre_err, EAR_EINVAL, name, 0, 0,
-                                  "source type '%s' is not supported by "
-                                  "this version", src->type);
-    } else {
-        rc = ear_fetch_file_url(&t->url, src->url, &t->pre_err);
-        if (rc == EAR_ENOMEM) {
-            ear_error_set(err, rc, name, 0, 0, "out of memory");
-            goto out;
-        }
-        t->pre_rc = rc;
-        rc = 0;
-        if (t->pre_rc == 0)
-            t->pre_rc = read_source_opts(t, &t->pre_err);
-        if (t->pre_rc == EAR_ENOMEM) {
-            rc = ear_error_set(err, EAR_ENOMEM, name, 0, 0, "out of memory");
-            goto out;
-        }
-        if (t->pre_rc == 0) {
-            t->body.max = (size_t)t->so.max_body;
-            rc = setup_easy(t);
-            if (rc < 0) {
-                ear_error_set(err, rc, name, 0, 0, "out of memory");
-                goto out;
-            }
-        }
+        goto queue;
     }
+    t->pre_rc = ear_parser_new(&t->parser, src, NULL, &t->pre_err);
+    if (t->pre_rc == 0)
+        t->pre_rc = ear_fetch_file_url(&t->url, src->url, &t->pre_err);
+    if (t->pre_rc == 0)
+        t->pre_rc = apply_source_opts(t, &t->pre_err);
+    if (t->pre_rc == EAR_ENOMEM) {
+        rc = ear_error_set(err, EAR_ENOMEM, name, 0, 0, "out of memory");
+        goto out;
+    }
+    if (t->pre_rc < 0)
+        goto queue;
+    rc = plan_robots(t);
+    if (rc == 0 && t->pre_rc == 0 && t->phase != PH_ROBOTS) {
+        t->page_url = ear_strdup(t->url);
+        if (!t->page_url)
+            rc = EAR_ENOMEM;
+    }
+    /* the easy handle is made when the transfer starts: a queue of
+     * thousands of sources costs little until they run */
+    if (rc < 0) {
+        ear_error_set(err, rc, name, 0, 0, "out of memory");
+        goto out;
+    }
+queue:
     *f->tail = t;
     f->tail = &t->next;
     t = NULL;
@@ -467,7 +668,8 @@ static void set_lang(struct ear_mention_list *l, const char *lang)
     if (!lang || !*lang)
         return;
     for (i = 0; i < l->n; i++)
-        snprintf(l->v[i].lang, sizeof(l->v[i].lang), "%s", lang);
+        if (!l->v[i].lang[0])
+            snprintf(l->v[i].lang, sizeof(l->v[i].lang), "%s", lang);
 }
 
 static void transfer_failed(struct transfer *t, struct ear_fetch_result *res,
@@ -490,88 +692,203 @@ static void transfer_failed(struct transfer *t, struct ear_fetch_result *res,
                                 why);
 }
 
-static void finish(struct transfer *t, CURLcode code, ear_fetch_cb cb,
-                   void *payload)
+static const char *source_name(const struct transfer *t)
 {
-    struct ear_fetch_result res;
-    const char *name = t->src->name ? t->src->name : t->src->url;
-    const char *scheme = NULL, *ctype = NULL, *eff = NULL;
-    int is_file = 0, rc = 0;
-    curl_off_t retry = 0;
+    return t->src->name ? t->src->name : t->src->url;
+}
 
-    memset(&res, 0, sizeof(res));
-    res.src = t->src;
-    ear_error_clear(&res.err);
-    snprintf(res.err.source, sizeof(res.err.source), "%s",
+/* Reports the transfer's result to the callback and frees what it held. */
+static void report(struct transfer *t, ear_fetch_cb cb, void *payload)
+{
+    struct ear_fetch_result *res = &t->res;
+    const char *name = source_name(t);
+
+    res->src = t->src;
+    if (res->rc < 0 && !res->err.text[0])
+        ear_error_set(&res->err, res->rc, name, 0, 0, "%s",
+                      ear_strerror(res->rc));
+    snprintf(res->err.source, sizeof(res->err.source), "%s",
              name ? name : "");
-    if (t->pre_rc < 0) {
-        res.rc = t->pre_rc;
-        res.err = t->pre_err;
-        snprintf(res.err.source, sizeof(res.err.source), "%s",
-                 name ? name : "");
-        rc = ear_str_set(&res.etag, t->old_etag);
-        if (rc == 0)
-            rc = ear_str_set(&res.last_modified, t->old_last_modified);
-        goto report;
+    set_lang(&res->items, t->src->lang);
+    ear_buf_dispose(&t->body);
+    cb(res, payload);
+}
+
+/* The oldest publication time on the page is before the last successful
+ * poll: the pages after it hold nothing new. */
+static int reached_known(const struct transfer *t, size_t from)
+{
+    size_t i;
+
+    if (!t->since)
+        return 0;
+    for (i = from; i < t->res.items.n; i++) {
+        int64_t p = t->res.items.v[i].published;
+
+        if (p && p < t->since - PAGE_OVERLAP)
+            return 1;
     }
-    curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &res.http_status);
-    curl_easy_getinfo(t->easy, CURLINFO_TOTAL_TIME, &res.seconds);
+    return 0;
+}
+
+/* One page has arrived (phase PH_PAGE). Returns 1 when the transfer goes
+ * on with the next page, 0 when it is finished. */
+static int page_done(struct transfer *t, CURLcode code)
+{
+    struct ear_fetch_result *res = &t->res;
+    const char *name = source_name(t);
+    const char *scheme = NULL, *ctype = NULL, *eff = NULL;
+    long status = 0;
+    double secs = 0;
+    curl_off_t retry = 0;
+    int is_file, rc = 0;
+    char *next = NULL;
+
+    curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
+    curl_easy_getinfo(t->easy, CURLINFO_TOTAL_TIME, &secs);
     curl_easy_getinfo(t->easy, CURLINFO_SCHEME, &scheme);
     curl_easy_getinfo(t->easy, CURLINFO_CONTENT_TYPE, &ctype);
     curl_easy_getinfo(t->easy, CURLINFO_EFFECTIVE_URL, &eff);
     is_file = scheme && strcasecmp(scheme, "file") == 0;
-    if (is_file)
-        res.http_status = 0;
-    res.bytes = t->body.len;
+    res->seconds += secs;
+    res->bytes += t->body.len;
+    if (t->page > 1) {
+        /* A later page that fails ends the paging; what the earlier
+         * pages gave is kept. */
+        struct ear_page pg;
+        struct ear_error perr;
+        char *link = NULL;
+        size_t before = res->items.n;
 
+        if (code != CURLE_OK || status < 200 || status > 299)
+            return 0;
+        memset(&pg, 0, sizeof(pg));
+        pg.body = t->body.ptr ? t->body.ptr : "";
+        pg.len = t->body.len;
+        pg.url = eff ? eff : t->page_url;
+        pg.content_type = ctype;
+        rc = header_dup(&link, t->easy, "Link", NULL);
+        pg.link = link;
+        ear_error_clear(&perr);
+        if (rc == 0)
+            rc = ear_parser_parse(t->parser, &res->items, NULL, &pg, &next,
+                                  &perr);
+        free(link);
+        if (rc == EAR_ENOMEM) {
+            res->rc = ear_error_set(&res->err, rc, name, 0, 0,
+                                    "out of memory");
+            goto last;
+        }
+        if (rc < 0 || reached_known(t, before))
+            goto last;
+        goto more;
+    }
+    res->http_status = is_file ? 0 : status;
     if (code != CURLE_OK) {
-        transfer_failed(t, &res, name, code, is_file);
-    } else if (!is_file && res.http_status == 304) {
-        res.not_modified = 1;
-    } else if (!is_file && (res.http_status < 200 || res.http_status > 299)) {
-        const char *words = status_text(res.http_status);
+        transfer_failed(t, res, name, code, is_file);
+    } else if (!is_file && status == 304) {
+        res->not_modified = 1;
+    } else if (!is_file && (status < 200 || status > 299)) {
+        const char *words = status_text(status);
 
         if (!words)
             words = t->reason;
-        res.rc = ear_error_set(&res.err, EAR_EHTTP, name, 0, 0,
-                               "HTTP %ld%s%s", res.http_status,
-                               *words ? " " : "", words);
-        if (res.http_status == 429 || res.http_status == 503) {
+        res->rc = ear_error_set(&res->err, EAR_EHTTP, name, 0, 0,
+                                "HTTP %ld%s%s", status, *words ? " " : "",
+                                words);
+        if (status == 429 || status == 503) {
             curl_easy_getinfo(t->easy, CURLINFO_RETRY_AFTER, &retry);
-            res.retry_after = retry > 0 ? (int64_t)retry : 0;
+            res->retry_after = retry > 0 ? (int64_t)retry : 0;
         }
     } else {
+        struct ear_page pg;
+        char *link = NULL;
+
+        memset(&pg, 0, sizeof(pg));
+        pg.body = t->body.ptr ? t->body.ptr : "";
+        pg.len = t->body.len;
         /* Relative links resolve against the URL the body came from
          * after redirects; a local file is no base for web links. */
-        res.rc = ear_feed_parse(&res.items, &res.feed,
-                                t->body.ptr ? t->body.ptr : "", t->body.len,
-                                is_file ? NULL : eff ? eff : t->url,
-                                t->src->type, ctype,
-                                name, &res.err);
-        set_lang(&res.items, t->src->lang);
+        pg.url = is_file ? NULL : eff ? eff : t->page_url;
+        pg.content_type = ctype;
+        if (!is_file)
+            rc = header_dup(&link, t->easy, "Link", NULL);
+        pg.link = link;
+        if (rc == 0)
+            res->rc = ear_parser_parse(t->parser, &res->items, &res->feed,
+                                       &pg, &next, &res->err);
+        else
+            res->rc = ear_error_set(&res->err, rc, name, 0, 0,
+                                    "out of memory");
+        free(link);
     }
     /* Validators: a fresh response says which are current; after a 304
      * or a failure the old ones stay unless the server sent new ones. */
-    if (!is_file && res.rc == 0 && !res.not_modified) {
-        rc = header_dup(&res.etag, t->easy, "ETag", NULL);
+    if (!is_file && res->rc == 0 && !res->not_modified) {
+        rc = header_dup(&res->etag, t->easy, "ETag", NULL);
         if (rc == 0)
-            rc = header_dup(&res.last_modified, t->easy, "Last-Modified",
+            rc = header_dup(&res->last_modified, t->easy, "Last-Modified",
                             NULL);
     } else if (!is_file) {
-        rc = header_dup(&res.etag, t->easy, "ETag", t->old_etag);
+        rc = header_dup(&res->etag, t->easy, "ETag", t->old_etag);
         if (rc == 0)
-            rc = header_dup(&res.last_modified, t->easy, "Last-Modified",
+            rc = header_dup(&res->last_modified, t->easy, "Last-Modified",
                             t->old_last_modified);
     }
-report:
-    if (rc < 0 && res.rc == 0)
-        res.rc = ear_error_set(&res.err, rc, name, 0, 0, "out of memory");
-    ear_buf_dispose(&t->body); /* parsed: the bytes are not needed now */
-    cb(&res, payload);
-    free(res.etag);
-    free(res.last_modified);
-    ear_feed_info_dispose(&res.feed);
-    ear_mention_list_dispose(&res.items);
+    if (rc < 0 && res->rc == 0)
+        res->rc = ear_error_set(&res->err, rc, name, 0, 0, "out of memory");
+    if (res->rc < 0 || res->not_modified || reached_known(t, 0))
+        goto last;
+more:
+    if (next && t->page < ear_parser_max_pages(t->parser)) {
+        t->page++;
+        if (arm(t, next) == 0) {
+            free(t->page_url);
+            t->page_url = next;
+            return 1;
+        }
+    }
+last:
+    free(next);
+    return 0;
+}
+
+/* robots.txt has arrived: the site's rules are known, for this transfer
+ * and every one waiting on the same site. */
+static void robots_done(struct ear_fetcher *f, struct transfer *t,
+                        CURLcode code)
+{
+    struct site *site = t->site;
+    long status = 0;
+    int64_t now = ear_now();
+
+    curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
+    site->pending = 0;
+    site->expires = now + ROBOTS_TTL;
+    if (code == CURLE_OK && status >= 200 && status <= 299) {
+        if (ear_robots__parse(&site->rules, t->body.ptr ? t->body.ptr : "",
+                              t->body.len, ROBOTS_AGENT) < 0) {
+            site->disallow_all = 1;
+            snprintf(site->note, sizeof(site->note),
+                     "out of memory reading robots.txt");
+        }
+    } else if (code == CURLE_OK && status >= 400 && status <= 499
+               && status != 429) {
+        /* no robots.txt: everything is allowed */
+    } else {
+        /* RFC 9309: an unreachable robots.txt forbids everything for now */
+        site->disallow_all = 1;
+        site->expires = now + ROBOTS_TTL_ERROR;
+        if (code != CURLE_OK)
+            snprintf(site->note, sizeof(site->note),
+                     "robots.txt unreachable (%.80s): not fetching",
+                     t->errbuf[0] ? t->errbuf : curl_easy_strerror(code));
+        else
+            snprintf(site->note, sizeof(site->note),
+                     "robots.txt unreachable (HTTP %ld): not fetching",
+                     status);
+    }
+    (void)f;
 }
 
 /* ------------------------------------------------------------ perform */
@@ -593,14 +910,127 @@ static struct transfer *unlink_transfer(struct ear_fetcher *f,
     return t;
 }
 
-static void complete(struct ear_fetcher *f, struct transfer *t,
-                     CURLcode code, ear_fetch_cb cb, void *payload)
+/* Takes the transfer off the multi handle (when it is on it). */
+static void detach(struct ear_fetcher *f, struct transfer *t)
 {
-    if (t->easy && t->pre_rc == 0)
-        curl_multi_remove_handle(f->multi, t->easy);
+    if (!t->in_multi)
+        return;
+    curl_multi_remove_handle(f->multi, t->easy);
+    t->in_multi = 0;
+    f->active--;
+}
+
+static void complete(struct ear_fetcher *f, struct transfer *t,
+                     ear_fetch_cb cb, void *payload)
+{
+    detach(f, t);
     unlink_transfer(f, t);
-    finish(t, code, cb, payload);
+    report(t, cb, payload);
     transfer_free(t);
+}
+
+/* Reports a transfer that cannot run (an earlier failure, robots.txt said
+ * no) with the validators it came with. */
+static void refuse(struct ear_fetcher *f, struct transfer *t,
+                   ear_fetch_cb cb, void *payload)
+{
+    t->res.rc = t->pre_rc;
+    t->res.err = t->pre_err;
+    if (ear_str_set(&t->res.etag, t->old_etag) < 0
+        || ear_str_set(&t->res.last_modified, t->old_last_modified) < 0)
+        t->res.rc = ear_error_set(&t->res.err, EAR_ENOMEM, source_name(t), 0,
+                                  0, "out of memory");
+    complete(f, t, cb, payload);
+}
+
+/* Puts a transfer on the multi handle, making its easy handle on the
+ * first start, or reports it when it cannot run. */
+static void start(struct ear_fetcher *f, struct transfer *t, ear_fetch_cb cb,
+                  void *payload)
+{
+    CURLMcode mc;
+
+    if (t->pre_rc == 0 && !t->easy
+        && (setup_easy(t) < 0 || arm(t, t->page_url) < 0))
+        t->pre_rc = ear_error_set(&t->pre_err, EAR_ENOMEM, source_name(t),
+                                  0, 0, "out of memory");
+    if (t->pre_rc < 0) {
+        refuse(f, t, cb, payload);
+        return;
+    }
+    mc = curl_multi_add_handle(f->multi, t->easy);
+    if (mc != CURLM_OK) {
+        t->res.rc = ear_error_set(&t->res.err, EAR_EHTTP, source_name(t), 0,
+                                  0, "cannot start the transfer: %s",
+                                  curl_multi_strerror(mc));
+        complete(f, t, cb, payload);
+        return;
+    }
+    t->in_multi = 1;
+    t->started = 1;
+    f->active++;
+}
+
+/* Starts queued transfers while there is room. */
+static void fill(struct ear_fetcher *f, ear_fetch_cb cb, void *payload)
+{
+    struct transfer *t, *next;
+
+    for (t = f->head; t && f->active < f->max_active; t = next) {
+        next = t->next;
+        if (!t->in_multi && !t->started && t->phase != PH_WAIT)
+            start(f, t, cb, payload);
+    }
+}
+
+/* Sources waiting on a site whose robots.txt is now known may go ahead
+ * (fill() starts them) or are refused now. */
+static void release_waiting(struct ear_fetcher *f, const struct site *site,
+                            ear_fetch_cb cb, void *payload)
+{
+    struct transfer *t, *next;
+
+    for (t = f->head; t; t = next) {
+        next = t->next;
+        if (t->phase != PH_WAIT || t->site != site)
+            continue;
+        t->phase = PH_PAGE;
+        if (!robots_check(t))
+            refuse(f, t, cb, payload);
+    }
+}
+
+static void on_done(struct ear_fetcher *f, struct transfer *t, CURLcode code,
+                    ear_fetch_cb cb, void *payload)
+{
+    detach(f, t);
+    if (t->phase == PH_ROBOTS) {
+        struct site *site = t->site; /* refuse() frees t */
+
+        robots_done(f, t, code);
+        t->phase = PH_PAGE;
+        if (!robots_check(t)) {
+            refuse(f, t, cb, payload);
+        } else {
+            free(t->page_url);
+            t->page_url = ear_strdup(t->url);
+            if (!t->page_url || arm(t, t->page_url) < 0) {
+                t->pre_rc = ear_error_set(&t->pre_err, EAR_ENOMEM,
+                                          source_name(t), 0, 0,
+                                          "out of memory");
+                refuse(f, t, cb, payload);
+            } else {
+                start(f, t, cb, payload);
+            }
+        }
+        release_waiting(f, site, cb, payload);
+        return;
+    }
+    if (page_done(t, code)) {
+        start(f, t, cb, payload); /* the next page, on the same handle */
+        return;
+    }
+    complete(f, t, cb, payload);
 }
 
 int ear_fetcher_perform(struct ear_fetcher *f, ear_fetch_cb cb, void *payload)
@@ -613,20 +1043,11 @@ int ear_fetcher_perform(struct ear_fetcher *f, ear_fetch_cb cb, void *payload)
     /* Sources that cannot even start are reported first. */
     for (t = f->head; t; t = next) {
         next = t->next;
-        if (t->pre_rc < 0) {
-            complete(f, t, CURLE_OK, cb, payload);
-            continue;
-        }
-        mc = curl_multi_add_handle(f->multi, t->easy);
-        if (mc != CURLM_OK) {
-            t->pre_rc = ear_error_set(&t->pre_err, EAR_EHTTP,
-                                      t->src->name, 0, 0,
-                                      "cannot start the transfer: %s",
-                                      curl_multi_strerror(mc));
-            complete(f, t, CURLE_OK, cb, payload);
-        }
+        if (t->pre_rc < 0)
+            refuse(f, t, cb, payload);
     }
-    for (;;) {
+    fill(f, cb, payload);
+    while (f->head) {
         struct CURLMsg *msg;
         int left;
 
@@ -644,10 +1065,24 @@ int ear_fetcher_perform(struct ear_fetcher *f, ear_fetch_cb cb, void *payload)
             curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE,
                               (char **)&done);
             if (done)
-                complete(f, done, msg->data.result, cb, payload);
+                on_done(f, done, msg->data.result, cb, payload);
         }
-        if (!running)
+        fill(f, cb, payload);
+        if (!f->head)
             break;
+        if (f->active == 0) {
+            /* nothing runs, yet transfers remain: ones waiting for a
+             * robots.txt that nobody fetches (cannot happen, but a loop
+             * that cannot end must not be left to chance) */
+            while (f->head) {
+                t = f->head;
+                t->pre_rc = ear_error_set(&t->pre_err, EAR_EHTTP,
+                                          source_name(t), 0, 0,
+                                          "robots.txt never arrived");
+                refuse(f, t, cb, payload);
+            }
+            break;
+        }
         mc = curl_multi_poll(f->multi, NULL, 0, 1000, NULL);
         if (mc != CURLM_OK)
             break;
@@ -657,13 +1092,10 @@ int ear_fetcher_perform(struct ear_fetcher *f, ear_fetch_cb cb, void *payload)
         /* Whatever is left is reported, never silently dropped. */
         while (f->head) {
             t = f->head;
-            t->pre_rc = ear_error_set(&t->pre_err, rc, t->src->name, 0, 0,
+            t->res.rc = ear_error_set(&t->res.err, rc, source_name(t), 0, 0,
                                       "transfer aborted: %s",
                                       curl_multi_strerror(mc));
-            curl_multi_remove_handle(f->multi, t->easy);
-            unlink_transfer(f, t);
-            finish(t, CURLE_OK, cb, payload);
-            transfer_free(t);
+            complete(f, t, cb, payload);
         }
     }
     return rc;

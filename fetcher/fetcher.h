@@ -4,9 +4,14 @@
  * Two halves. ear_feed_parse() turns one document (RSS 0.9x/2.0, RSS 1.0
  * RDF, Atom 0.3/1.0, JSON Feed 1.0/1.1) into struct ear_mention records:
  * plain UTF-8 text, resolved and canonical links, stable keys, Unix times.
+ * struct ear_parser does the same for any source type, from the source's
+ * config: feeds, JSON APIs through declarative mappings (type json, with
+ * built-in presets) and HTML review pages (type html: schema.org JSON-LD
+ * and microdata, or per-source XPath selectors), with pagination.
  * struct ear_fetcher polls many sources at once on one libcurl multi handle
  * (file://, http://, https://), with conditional GET, compression, caps on
- * size and time, and reports each source's outcome through a callback.
+ * size and time, robots.txt for HTML sources, and reports each source's
+ * outcome through a callback.
  */
 #ifndef EAR_FETCHER_H
 #define EAR_FETCHER_H
@@ -16,10 +21,14 @@
 
 #include "core/core.h"
 
-/* Feed-level metadata. Strings are owned, NULL when absent. */
+/* Feed-level metadata. Strings are owned, NULL when absent. An HTML
+ * page's schema.org AggregateRating (about the page's main item) lands in
+ * rating (1..5, 0 = none) and rating_count (-1 = unknown). */
 struct ear_feed_info {
     char *title;
     char *link;
+    double rating;
+    int64_t rating_count;
 };
 
 void ear_feed_info_dispose(struct ear_feed_info *fi); /* NULL is fine */
@@ -60,6 +69,49 @@ int ear_url_canonical(char **out, const char *url);
  * file:// URL. A string that already has a scheme is copied. New *out.
  * Returns 0, EAR_ENOMEM or EAR_EIO (no working directory). */
 int ear_fetch_file_url(char **out, const char *path, struct ear_error *err);
+
+/* ------------------------------------------------------------- sources */
+
+/* One fetched page of a source. Everything is borrowed. */
+struct ear_page {
+    const char *body;
+    size_t len;
+    const char *url;          /* where the body came from, after redirects:
+                                 the base for links and next pages; NULL
+                                 for a local file */
+    const char *content_type; /* HTTP Content-Type, NULL when unknown */
+    const char *link;         /* HTTP Link header, NULL when none */
+};
+
+struct ear_parser; /* opaque: a source's format, compiled from its config */
+
+/* Compiles and validates everything the fetcher reads from a source's
+ * config: its type, the JSON mapping (preset, map, items, fields,
+ * rating_scale), the HTML selectors (xpath), next_page / max_pages, and
+ * the request options (timeout, connect_timeout, max_body, max_redirects,
+ * ca_file, headers, query, robots). src is borrowed and must outlive the
+ * parser. path names the config file in messages ("path:line:col: ..."),
+ * NULL for the source's name. New *out: free with ear_parser_free().
+ * Returns 0, EAR_EINVAL (bad option, with its position) or EAR_ENOMEM. */
+int ear_parser_new(struct ear_parser **out, const struct ear_source_cfg *src,
+                   const char *path, struct ear_error *err);
+void ear_parser_free(struct ear_parser *p); /* NULL is fine */
+/* How many pages one poll may follow (1 = no pagination). */
+int ear_parser_max_pages(const struct ear_parser *p);
+
+/* Parses one page as the source's type says, appending to *items (as
+ * ear_feed_parse does). Type json uses the mapping, html the selectors or
+ * schema.org data; an undetected type that turns out to be an HTML page
+ * is read for schema.org reviews. next_url (may be NULL) receives the
+ * next page's URL (new string) when the source pages and this page links
+ * one, else NULL. Returns 0, EAR_EPARSE or EAR_ENOMEM. */
+int ear_parser_parse(struct ear_parser *p, struct ear_mention_list *items,
+                     struct ear_feed_info *info, const struct ear_page *page,
+                     char **next_url, struct ear_error *err);
+
+/* The built-in JSON presets, NULL-terminated ("appstore", "reddit", ...).
+ * Borrowed, static. */
+const char *const *ear_json_presets(void);
 
 /* ------------------------------------------------------------- polling */
 

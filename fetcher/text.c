@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <libxml/parserInternals.h>
+
 #include "fetcher/fetcher_int.h"
 
 #define TEXT_MAX ((size_t)4 << 20) /* longer text is cut, not refused */
@@ -229,15 +231,84 @@ static int needs_html(const char *s, size_t len)
     return memchr(s, '<', len) != NULL || memchr(s, '&', len) != NULL;
 }
 
+/* The HTML fragment is read by libxml2's HTML parser in SAX mode: no tree
+ * is built, the callbacks below write straight into the text, with the
+ * same rules as walk() (block elements break lines, dropped elements are
+ * skipped whole, <pre> keeps its line breaks). */
+struct sax_state {
+    struct ear_text *t;
+    int skip;  /* depth inside a dropped element */
+    int pre;   /* depth inside <pre> */
+    int depth;
+};
+
+static struct sax_state *sax_of(void *ctx)
+{
+    return ((htmlParserCtxtPtr)ctx)->_private;
+}
+
+static void sax_start(void *ctx, const xmlChar *name, const xmlChar **atts)
+{
+    struct sax_state *st = sax_of(ctx);
+
+    (void)atts;
+    st->depth++;
+    if (st->skip) {
+        st->skip++;
+        return;
+    }
+    if (tag_in(name, dropped_tags, NELEM(dropped_tags))) {
+        st->skip = 1;
+        return;
+    }
+    if (st->pre)
+        st->pre++;
+    else if (xmlStrcasecmp(name, BAD_CAST "pre") == 0)
+        st->pre = 1;
+    if (tag_in(name, block_tags, NELEM(block_tags)))
+        ear_text__break(st->t);
+    else if (xmlStrcasecmp(name, BAD_CAST "td") == 0
+             || xmlStrcasecmp(name, BAD_CAST "th") == 0)
+        st->t->pending_space = 1;
+}
+
+static void sax_end(void *ctx, const xmlChar *name)
+{
+    struct sax_state *st = sax_of(ctx);
+
+    if (st->depth > 0)
+        st->depth--;
+    if (st->skip) {
+        st->skip--;
+        return;
+    }
+    if (st->pre)
+        st->pre--;
+    if (tag_in(name, block_tags, NELEM(block_tags)))
+        ear_text__break(st->t);
+}
+
+static void sax_chars(void *ctx, const xmlChar *ch, int len)
+{
+    struct sax_state *st = sax_of(ctx);
+
+    if (!st->skip && len > 0)
+        ear_text__add(st->t, (const char *)ch, (size_t)len, st->pre > 0);
+}
+
 int ear_html__text(struct ear_html *h, struct ear_text *t, const char *html,
                    size_t len)
 {
-    htmlDocPtr doc;
+    static htmlSAXHandler sax;
+    static int sax_ready;
+    struct sax_state st;
+    htmlParserCtxtPtr ctxt;
     int opts = HTML_PARSE_RECOVER | HTML_PARSE_NOERROR
                | HTML_PARSE_NOWARNING | HTML_PARSE_NONET
                | HTML_PARSE_NODEFDTD | HTML_PARSE_COMPACT
                | HTML_PARSE_IGNORE_ENC;
 
+    (void)h;
     if (len == 0)
         return 0;
     if (!needs_html(html, len)) {
@@ -246,20 +317,33 @@ int ear_html__text(struct ear_html *h, struct ear_text *t, const char *html,
     }
     if (len > INT_MAX)
         len = INT_MAX;
-    if (!h->ctxt) {
-        h->ctxt = htmlNewParserCtxt();
-        if (!h->ctxt)
-            return EAR_ENOMEM;
+    if (!sax_ready) {
+        /* only text and elements matter: everything else is ignored */
+        memset(&sax, 0, sizeof(sax));
+        sax.startElement = sax_start;
+        sax.endElement = sax_end;
+        sax.characters = sax_chars;
+        sax.cdataBlock = sax_chars;
+        sax.ignorableWhitespace = sax_chars;
+        sax_ready = 1;
     }
-    doc = htmlCtxtReadMemory(h->ctxt, html, (int)len, NULL, "UTF-8", opts);
-    if (!doc) {
-        /* libxml2 gives up only on memory or empty input: keep the raw
-         * text rather than lose it. */
-        ear_text__add(t, html, len, 0);
-        return t->rc;
-    }
-    walk(t, (const xmlNode *)doc, 0, 0);
-    xmlFreeDoc(doc);
+    ctxt = htmlCreateMemoryParserCtxt(html, (int)len);
+    if (!ctxt)
+        return EAR_ENOMEM;
+    memset(&st, 0, sizeof(st));
+    st.t = t;
+    if (ctxt->sax)
+        xmlFree(ctxt->sax);
+    ctxt->sax = &sax;
+    ctxt->userData = ctxt;
+    ctxt->_private = &st;
+    htmlCtxtUseOptions(ctxt, opts);
+    xmlSwitchEncoding(ctxt, XML_CHAR_ENCODING_UTF8);
+    htmlParseDocument(ctxt);
+    ctxt->sax = NULL; /* static: not to be freed */
+    if (ctxt->myDoc)
+        xmlFreeDoc(ctxt->myDoc);
+    htmlFreeParserCtxt(ctxt);
     return t->rc;
 }
 
@@ -320,6 +404,33 @@ int ear_html__convert(struct ear_html *h, char **out, const char *html,
             if (*p == '\n')
                 *p = ' ';
     }
+    return rc;
+}
+
+int ear_html__mixed(struct ear_html *h, char **out, const char *s,
+                    size_t len)
+{
+    struct ear_text t;
+    struct ear_buf b;
+    size_t i;
+    int rc = 0;
+
+    if (has_html_tag(s, len))
+        return ear_html__convert(h, out, s, len, 0);
+    if (!memchr(s, '&', len)) {
+        ear_text__init(&t, 0);
+        ear_text__add(&t, s, len, 1);
+        *out = ear_text__take(&t, &rc);
+        return rc;
+    }
+    /* entities to decode, line breaks to keep: as HTML with <br> */
+    ear_buf_init(&b, len * 4 + 16);
+    for (i = 0; i < len && rc == 0; i++)
+        rc = s[i] == '\n' ? ear_buf_adds(&b, "<br>")
+                          : ear_buf_addc(&b, s[i]);
+    if (rc == 0)
+        rc = ear_html__convert(h, out, ear_buf_str(&b), b.len, 0);
+    ear_buf_dispose(&b);
     return rc;
 }
 

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
@@ -271,4 +272,207 @@ out:
     free(cwd);
     ear_buf_dispose(&b);
     return rc;
+}
+
+/* ------------------------------------------------------------ paging */
+
+/* The query without any name=... parameter, plus name=value (encoded). */
+int ear_url__set_param(char **out, const char *url, const char *name,
+                       const char *value)
+{
+    CURLU *u;
+    char *query = NULL, *full = NULL, *enc = NULL;
+    struct ear_buf b;
+    const char *p;
+    size_t nlen = strlen(name);
+    int rc = 0;
+
+    *out = NULL;
+    u = curl_url();
+    if (!u)
+        return EAR_ENOMEM;
+    ear_buf_init(&b, 0);
+    if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK) {
+        rc = EAR_EINVAL;
+        goto out;
+    }
+    if (curl_url_get(u, CURLUPART_QUERY, &query, 0) != CURLUE_OK)
+        query = NULL;
+    for (p = query; p && *p;) {
+        const char *end = strchr(p, '&');
+        size_t plen = end ? (size_t)(end - p) : strlen(p);
+
+        if (plen && !(plen >= nlen && strncmp(p, name, nlen) == 0
+                      && (plen == nlen || p[nlen] == '='))) {
+            if (b.len)
+                rc = ear_buf_addc(&b, '&');
+            if (rc == 0)
+                rc = ear_buf_addn(&b, p, plen);
+            if (rc < 0)
+                goto out;
+        }
+        p += plen;
+        if (*p == '&')
+            p++;
+    }
+    enc = curl_easy_escape(NULL, value, 0);
+    if (!enc) {
+        rc = EAR_ENOMEM;
+        goto out;
+    }
+    rc = ear_buf_addf(&b, "%s%s=%s", b.len ? "&" : "", name, enc);
+    if (rc < 0)
+        goto out;
+    if (curl_url_set(u, CURLUPART_QUERY, ear_buf_str(&b), 0) != CURLUE_OK
+        || curl_url_get(u, CURLUPART_URL, &full, 0) != CURLUE_OK) {
+        rc = EAR_EINVAL;
+        goto out;
+    }
+    *out = ear_strdup(full);
+    if (!*out)
+        rc = EAR_ENOMEM;
+out:
+    curl_free(enc);
+    curl_free(query);
+    curl_free(full);
+    curl_url_cleanup(u);
+    ear_buf_dispose(&b);
+    return rc;
+}
+
+/* Where "name=N" sits in url: in a path segment ("/name=N/", Apple's
+ * /page=2/) or as a query parameter. Returns a pointer to the digits. */
+static const char *find_counter(const char *url, const char *name,
+                                int *in_path)
+{
+    size_t nlen = strlen(name);
+    const char *q = strchr(url, '?');
+    const char *frag = strchr(url, '#');
+    const char *p;
+
+    if (frag && (!q || frag < q))
+        q = NULL;
+    for (p = url; (p = strstr(p, name)) != NULL; p++) {
+        const char *d = p + nlen;
+
+        if (q && p > q)
+            break;
+        if (p > url && p[-1] == '/' && *d == '=' && d[1] >= '0'
+            && d[1] <= '9') {
+            *in_path = 1;
+            return d + 1;
+        }
+    }
+    for (p = q; p && (p = strstr(p, name)) != NULL; p++) {
+        const char *d = p + nlen;
+
+        if (frag && p > frag)
+            break;
+        if ((p[-1] == '?' || p[-1] == '&') && *d == '=' && d[1] >= '0'
+            && d[1] <= '9') {
+            *in_path = 0;
+            return d + 1;
+        }
+    }
+    return NULL;
+}
+
+int ear_url__get_counter(long *value, const char *url, const char *name)
+{
+    int in_path;
+    const char *d = find_counter(url, name, &in_path);
+
+    if (!d)
+        return EAR_ENOTFOUND;
+    *value = strtol(d, NULL, 10);
+    return 0;
+}
+
+int ear_url__set_counter(char **out, const char *url, const char *name,
+                         long value)
+{
+    int in_path;
+    const char *d = find_counter(url, name, &in_path);
+    char num[32];
+    struct ear_buf b;
+    size_t end;
+    int rc;
+
+    snprintf(num, sizeof(num), "%ld", value);
+    if (!d)
+        return ear_url__set_param(out, url, name, num);
+    end = (size_t)(d - url);
+    while (url[end] >= '0' && url[end] <= '9')
+        end++;
+    ear_buf_init(&b, 0);
+    rc = ear_buf_addn(&b, url, (size_t)(d - url));
+    if (rc == 0)
+        rc = ear_buf_adds(&b, num);
+    if (rc == 0)
+        rc = ear_buf_adds(&b, url + end);
+    if (rc < 0)
+        return rc;
+    *out = ear_buf_take(&b, NULL);
+    ear_buf_dispose(&b);
+    return *out ? 0 : EAR_ENOMEM;
+}
+
+/* Link: <https://x/api?max_id=1>; rel="next", <...>; rel="prev" */
+char *ear_url__link_next(const char *link, const char *base)
+{
+    const char *p = link;
+
+    while (p && *p) {
+        const char *lt = strchr(p, '<'), *gt, *next_lt, *params;
+
+        if (!lt)
+            break;
+        gt = strchr(lt, '>');
+        if (!gt)
+            break;
+        next_lt = strchr(gt, '<');
+        params = gt + 1;
+        /* the parameters of this link run up to the next '<' */
+        {
+            size_t plen = next_lt ? (size_t)(next_lt - params)
+                                  : strlen(params);
+            char *ps = ear_strndup(params, plen);
+            int is_next = 0;
+
+            if (!ps)
+                return NULL;
+            {
+                char *r = strstr(ps, "rel=");
+
+                if (r) {
+                    r += 4;
+                    if (*r == '"')
+                        r++;
+                    /* rel may hold several space-separated types */
+                    while (*r && *r != '"' && *r != ';' && *r != ',') {
+                        size_t n = strcspn(r, " \";,");
+
+                        if (n == 4 && strncasecmp(r, "next", 4) == 0)
+                            is_next = 1;
+                        r += n;
+                        while (*r == ' ')
+                            r++;
+                    }
+                }
+            }
+            free(ps);
+            if (is_next) {
+                char *ref = ear_strndup(lt + 1, (size_t)(gt - lt - 1));
+                char *abs;
+
+                if (!ref)
+                    return NULL;
+                abs = ear_url__resolve(ref, base);
+                free(ref);
+                return abs;
+            }
+        }
+        p = next_lt;
+    }
+    return NULL;
 }

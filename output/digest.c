@@ -390,6 +390,28 @@ static int add_dismissals(struct digest_ctx *c, json_t *d)
         " GROUP BY rule ORDER BY nac DESC, n DESC, rule LIMIT 10", keys, a);
 }
 
+/* Incidents whose mentions fall in the period (open or closed). */
+static int add_incidents(struct digest_ctx *c, json_t *d)
+{
+    struct ear_incident *v = NULL;
+    json_t *a = json_array();
+    size_t n = 0;
+    int rc;
+
+    if (!a)
+        return oom(c);
+    rc = ear_incidents_list(c->st, 0, c->since, c->until, &v, &n, c->err);
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        if (json_array_append_new(a, ear_incident_json(&v[i])) < 0)
+            rc = oom(c);
+    ear_incidents_free(v, n);
+    if (rc == 0)
+        rc = ear_output__json_set(d, "incidents", a);
+    else
+        json_decref(a);
+    return rc == EAR_ENOMEM ? oom(c) : rc;
+}
+
 int ear_digest_build(json_t **out, struct ear_store *st,
                      const struct ear_config *cfg, int64_t since,
                      int64_t until, struct ear_error *err)
@@ -431,6 +453,8 @@ int ear_digest_build(json_t **out, struct ear_store *st,
         rc = add_queue(&c, d);
     if (rc == 0)
         rc = add_urgent(&c, d);
+    if (rc == 0)
+        rc = add_incidents(&c, d);
     if (rc == 0)
         rc = add_dismissals(&c, d);
     if (rc < 0)
@@ -628,7 +652,100 @@ static int md_bars(struct ear_buf *b, const char *title, const json_t *rows,
     return rc;
 }
 
-static int render_md(const json_t *d, struct ear_buf *b)
+/* jstr, but "" for a missing or null value. */
+static const char *jstr0(const json_t *o, const char *key)
+{
+    const char *v = jstr(o, key);
+
+    return v ? v : "";
+}
+
+/* "#3 open: 15 billing complaints about Acme, up to 14 within 1h,
+ * 08:04Z to 10:30Z", with words from outside escaped by esc. */
+static int incident_line(struct ear_buf *b, const json_t *inc,
+                         int (*esc)(struct ear_buf *, const char *))
+{
+    char span[32];
+    int rc;
+
+    rc = ear_buf_addf(b, "#%lld %s: %lld ", (long long)jint(inc, "id"),
+                      jstr0(inc, "state"), (long long)jint(inc, "count"));
+    if (rc == 0)
+        rc = esc(b, jstr0(inc, "category"));
+    if (rc == 0)
+        rc = ear_buf_adds(b, " complaints");
+    if (rc == 0 && jstr0(inc, "brand")[0]) {
+        rc = ear_buf_adds(b, " about ");
+        if (rc == 0)
+            rc = esc(b, jstr0(inc, "brand"));
+    }
+    if (rc == 0)
+        rc = ear_buf_addf(b, ", up to %lld within %s, %s to %s",
+                          (long long)jint(inc, "peak"),
+                          ear_output__span(jint(inc, "window"), span,
+                                           sizeof span),
+                          jstr0(inc, "started"), jstr0(inc, "last"));
+    if (rc == 0 && json_array_size(json_object_get(inc, "terms")) > 0) {
+        size_t i;
+        json_t *t;
+
+        rc = ear_buf_adds(b, "; top terms: ");
+        json_array_foreach(json_object_get(inc, "terms"), i, t) {
+            if (rc == 0 && i > 0)
+                rc = ear_buf_adds(b, ", ");
+            if (rc == 0)
+                rc = esc(b, json_string_value(t));
+        }
+    }
+    return rc;
+}
+
+static int md_incidents(struct ear_buf *b, const json_t *incidents)
+{
+    size_t i;
+    json_t *inc;
+    int rc;
+
+    if (json_array_size(incidents) == 0)
+        return 0;
+    rc = ear_buf_adds(b, "\n## Incidents\n\n");
+    json_array_foreach(incidents, i, inc) {
+        const json_t *first = json_object_get(inc, "first_mention");
+        const char *title = jstr0(first, "title")[0] ? jstr0(first, "title")
+                                                    : jstr0(first, "text");
+        const char *url = jstr0(first, "url");
+        struct ear_buf snip;
+
+        if (rc == 0)
+            rc = ear_buf_adds(b, "- **");
+        if (rc == 0)
+            rc = incident_line(b, inc, md_text);
+        if (rc == 0)
+            rc = ear_buf_adds(b, "**\n  first: ");
+        ear_buf_init(&snip, 4096);
+        if (rc == 0)
+            rc = ear_text_snippet(&snip, title, SNIPPET_COLS);
+        if (rc == 0 && ear_url_linkable(url)) {
+            rc = ear_buf_adds(b, "[");
+            if (rc == 0)
+                rc = md_text(b, ear_buf_str(&snip));
+            if (rc == 0)
+                rc = ear_buf_adds(b, "](");
+            if (rc == 0)
+                rc = ear_url_encode(b, url);
+            if (rc == 0)
+                rc = ear_buf_adds(b, ")");
+        } else if (rc == 0) {
+            rc = md_text(b, ear_buf_str(&snip));
+        }
+        ear_buf_dispose(&snip);
+        if (rc == 0)
+            rc = ear_buf_adds(b, "\n");
+    }
+    return rc;
+}
+
+int ear_output__digest_md(const json_t *d, struct ear_buf *b)
 {
     const json_t *period = json_object_get(d, "period");
     const json_t *m = json_object_get(d, "mentions");
@@ -687,6 +804,8 @@ static int render_md(const json_t *d, struct ear_buf *b)
                           dur(json_integer_value(res), t2, sizeof t2));
     if (rc == 0)
         rc = ear_buf_adds(b, "\n");
+    if (rc == 0)
+        rc = md_incidents(b, json_object_get(d, "incidents"));
     if (rc == 0)
         rc = md_urgent(b, json_object_get(d, "urgent"));
     if (rc == 0)
@@ -959,12 +1078,34 @@ static const char html_head[] =
     ".critical{background:#b00;color:#fff}.high{background:#e55;color:#fff}"
     ".medium{background:#fc6}.low{background:#ddd}\n"
     ".late{color:#b00;font-weight:bold}\n"
+    ".incidents li.open b{color:#b00}\n"
     "blockquote{margin:.3em 0 .8em 1em;color:#555}\n"
     "svg text{font-size:12px;fill:#222}svg .all{fill:#9bc}"
     "svg .neg{fill:#d55}\n"
     ".kpi{display:flex;flex-wrap:wrap;gap:1em}.kpi div{background:#f4f4f4;"
     "padding:.5em 1em;border-radius:4px}.kpi b{font-size:1.4em;"
     "display:block}\n"
+    "</style></head><body>\n";
+
+/* The same for a mail, whose images are cid: parts of the message. */
+static const char html_head_mail[] =
+    "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
+    "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src "
+    "'none'; style-src 'unsafe-inline'; img-src cid: data:\">\n"
+    "<title>earshot digest</title>\n<style>\n"
+    "body{font-family:system-ui,sans-serif;max-width:60em;margin:1em auto;"
+    "padding:0 1em;color:#222}\n"
+    "table{border-collapse:collapse;margin:.5em 0}"
+    "td,th{border-bottom:1px solid #ddd;padding:.2em .8em;text-align:left}\n"
+    "td.n{text-align:right}.none{color:#777}\n"
+    ".sev{font-weight:bold;padding:0 .3em;border-radius:3px}"
+    ".critical{background:#b00;color:#fff}.high{background:#e55;color:#fff}"
+    ".medium{background:#fc6}.low{background:#ddd}\n"
+    ".late{color:#b00;font-weight:bold}\n"
+    ".incidents li.open b{color:#b00}\n"
+    "blockquote{margin:.3em 0 .8em 1em;color:#555}\n"
+    ".kpi div{display:inline-block;background:#f4f4f4;margin:0 .5em .5em 0;"
+    "padding:.5em 1em}.kpi b{font-size:1.4em;display:block}\n"
     "</style></head><body>\n";
 
 static int html_kpi(struct ear_buf *b, const char *label, const char *value)
@@ -978,7 +1119,77 @@ static int html_kpi(struct ear_buf *b, const char *label, const char *value)
     return rc;
 }
 
-static int render_html(const json_t *d, struct ear_buf *b)
+static int html_incidents(struct ear_buf *b, const json_t *incidents)
+{
+    size_t i;
+    json_t *inc;
+    int rc;
+
+    if (json_array_size(incidents) == 0)
+        return 0;
+    rc = ear_buf_adds(b, "<h2>Incidents</h2>\n<ul class=\"incidents\">\n");
+    json_array_foreach(incidents, i, inc) {
+        const json_t *first = json_object_get(inc, "first_mention");
+        const char *title = jstr0(first, "title")[0] ? jstr0(first, "title")
+                                                    : jstr0(first, "text");
+        const char *url = jstr0(first, "url");
+        struct ear_buf snip;
+
+        if (rc == 0)
+            rc = ear_buf_addf(b, "<li class=\"%s\"><b>",
+                              strcmp(jstr0(inc, "state"), "open") == 0
+                                  ? "open" : "closed");
+        if (rc == 0)
+            rc = incident_line(b, inc, ear_html_escape);
+        if (rc == 0)
+            rc = ear_buf_adds(b, "</b><br><small>first: ");
+        ear_buf_init(&snip, 4096);
+        if (rc == 0)
+            rc = ear_text_snippet(&snip, title, SNIPPET_COLS * 2);
+        if (rc == 0 && ear_url_linkable(url)) {
+            struct ear_buf enc;
+
+            ear_buf_init(&enc, 1 << 16);
+            rc = ear_url_encode(&enc, url);
+            if (rc == 0)
+                rc = ear_buf_adds(b, "<a href=\"");
+            if (rc == 0)
+                rc = ear_html_escape(b, ear_buf_str(&enc));
+            if (rc == 0)
+                rc = ear_buf_adds(b, "\" rel=\"noopener noreferrer\">");
+            if (rc == 0)
+                rc = ear_html_escape(b, ear_buf_str(&snip));
+            if (rc == 0)
+                rc = ear_buf_adds(b, "</a>");
+            ear_buf_dispose(&enc);
+        } else if (rc == 0) {
+            rc = ear_html_escape(b, ear_buf_str(&snip));
+        }
+        ear_buf_dispose(&snip);
+        if (rc == 0)
+            rc = ear_buf_adds(b, "</small></li>\n");
+    }
+    if (rc == 0)
+        rc = ear_buf_adds(b, "</ul>\n");
+    return rc;
+}
+
+/* A chart: inline SVG, or in a mail the cid: image of chart number id
+ * (drawn by chart.c with the same rows). */
+static int chart(struct ear_buf *b, int mail, int id, const json_t *rows,
+                 const char *label_key, const char *value_key,
+                 const char *part_key, const char *suffix, const char *alt)
+{
+    size_t n = json_array_size(rows);
+
+    if (!mail)
+        return svg_bars(b, rows, label_key, value_key, part_key, suffix);
+    return ear_buf_addf(b, "<img src=\"cid:chart-%d@earshot\" width=\"720\" "
+                        "height=\"%zu\" alt=\"%s\">\n", id,
+                        (n ? n : 1) * 22 + 4, alt);
+}
+
+int ear_output__digest_html(const json_t *d, struct ear_buf *b, int mail)
 {
     const json_t *period = json_object_get(d, "period");
     const json_t *m = json_object_get(d, "mentions");
@@ -993,7 +1204,7 @@ static int render_html(const json_t *d, struct ear_buf *b)
     char t[64];
     int rc;
 
-    rc = ear_buf_adds(b, html_head);
+    rc = ear_buf_adds(b, mail ? html_head_mail : html_head);
     if (rc == 0)
         rc = ear_buf_adds(b, "<h1>earshot digest</h1>\n<p>");
     if (rc == 0)
@@ -1039,22 +1250,26 @@ static int render_html(const json_t *d, struct ear_buf *b)
     if (rc == 0)
         rc = ear_buf_adds(b, "</div>\n");
     if (rc == 0)
+        rc = html_incidents(b, json_object_get(d, "incidents"));
+    if (rc == 0)
         rc = html_urgent(b, json_object_get(d, "urgent"));
     if (rc == 0)
         rc = ear_buf_adds(b, "<h2>Mentions per day</h2>\n");
     if (rc == 0)
-        rc = svg_bars(b, json_object_get(d, "per_day"), "name", "mentions",
-                      "flagged", "");
+        rc = chart(b, mail, 1, json_object_get(d, "per_day"), "name",
+                   "mentions", "flagged", "", "mentions per day, flagged "
+                   "in red");
     if (rc == 0)
         rc = ear_buf_adds(b, "<h2>Flagged by category</h2>\n");
     if (rc == 0)
-        rc = svg_bars(b, json_object_get(d, "by_category"), "name",
-                      "flagged", NULL, "");
+        rc = chart(b, mail, 2, json_object_get(d, "by_category"), "name",
+                   "flagged", NULL, "", "flagged mentions by category");
     if (rc == 0)
         rc = ear_buf_adds(b, "<h2>Ratings</h2>\n");
     if (rc == 0)
-        rc = svg_bars(b, json_object_get(rating, "distribution"), "stars",
-                      "count", NULL, " \xE2\x98\x85");
+        rc = chart(b, mail, 3, json_object_get(rating, "distribution"),
+                   "stars", "count", NULL, " \xE2\x98\x85",
+                   "rating distribution");
     if (rc == 0)
         rc = html_table(b, "By brand", "brand", json_object_get(d, "by_brand"),
                         1);
@@ -1116,9 +1331,9 @@ int ear_digest_render(struct ear_store *st, const struct ear_config *cfg,
             rc = ear_buf_addc(out, '\n');
         free(s);
     } else if (strcmp(format, "md") == 0) {
-        rc = render_md(d, out);
+        rc = ear_output__digest_md(d, out);
     } else {
-        rc = render_html(d, out);
+        rc = ear_output__digest_html(d, out, 0);
     }
     if (rc < 0)
         ear_error_set(err, rc, NULL, 0, 0, "rendering the digest: %s",

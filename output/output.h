@@ -268,6 +268,178 @@ int ear_url_linkable(const char *url);
  * ASCII, percent-encoded. */
 int ear_url_encode(struct ear_buf *out, const char *url);
 
+/* ------------------------------------------------------------ incidents */
+
+/* A complaint surge: many flagged mentions of one brand and (primary)
+ * category within a short window, compared with that pair's own history.
+ * Read from the config's top-level `incidents:` map (docs/alerts.md):
+ *   enabled (true), window (1h), min_count (10: the count that opens an
+ *   incident while the pair has no history), min_rise (5: never fewer with
+ *   history), sensitivity (3: robust z, MADs above the baseline median),
+ *   baseline_weeks (4: same hour-of-week windows of this many past weeks),
+ *   quiet (2h: closes after this long without a new mention), lookback
+ *   (7d: windows ending longer ago never open an incident). */
+struct ear_incident_opts {
+    int enabled;
+    int64_t window;
+    long long min_count;
+    long long min_rise;
+    double sensitivity;
+    long long baseline_weeks;
+    int64_t quiet;
+    int64_t lookback;
+};
+
+/* The defaults above, then the config's values (cfg may be NULL). Errors
+ * name the file, line and column: EAR_EINVAL. */
+int ear_incident_opts_read(struct ear_incident_opts *out,
+                           const struct ear_config *cfg,
+                           struct ear_error *err);
+
+/* One incident. Strings owned, NULL when absent; times Unix seconds.
+ * started / last_at are the first and latest member's time (published,
+ * else first seen); opened / closed_at / last_added are earshot's clock. */
+struct ear_incident {
+    int64_t id;
+    char *state;            /* "open" or "closed" */
+    char *brand;
+    char *category;
+    char *team;             /* the first mention's team */
+    enum ear_severity severity; /* the highest of its mentions */
+    int64_t opened;
+    int64_t closed_at;
+    int64_t started;
+    int64_t last_at;
+    int64_t last_added;
+    int64_t count;          /* mentions grouped */
+    int64_t peak;           /* most mentions within one window */
+    int64_t window;         /* seconds */
+    int64_t threshold;      /* the count that opened it */
+    double baseline;        /* median of past windows; -1 = no history */
+    char **terms;           /* top terms, most frequent first; NULL-term. */
+    size_t nterms;
+    char *reason;           /* in words */
+    int64_t first_queue_id;
+    char *first_title;      /* the first mention */
+    char *first_text;
+    char *first_url;
+    char *first_author;
+};
+
+void ear_incident_dispose(struct ear_incident *inc);
+void ear_incidents_free(struct ear_incident *v, size_t n);
+
+/* What one update pass did. */
+struct ear_incident_stats {
+    size_t opened;
+    size_t updated;  /* grew */
+    size_t closed;
+};
+
+/* Looks at the mentions queued since the last pass: adds them to their
+ * pair's open incident, or opens one when a window's count is significant
+ * (and alerts the sinks that want incidents, through the outbox), then
+ * closes the incidents that have been quiet long enough. One transaction.
+ * stats may be NULL. Errors: EAR_EINVAL (config), EAR_EDB, EAR_ENOMEM. */
+int ear_incidents_update(struct ear_store *st, const struct ear_config *cfg,
+                         int64_t now, struct ear_incident_stats *stats,
+                         struct ear_error *err);
+
+/* Incidents, newest first: open ones only unless all; with since/until
+ * non-zero, those whose mentions fall in [since, until) (open or not).
+ * New *out (NULL when *n is 0): ear_incidents_free(). */
+int ear_incidents_list(struct ear_store *st, int all, int64_t since,
+                       int64_t until, struct ear_incident **out, size_t *n,
+                       struct ear_error *err);
+/* One incident and, when queue_ids is non-NULL, its mentions' queue ids
+ * in time order (new array: free()). EAR_ENOTFOUND for an unknown id. */
+int ear_incident_get(struct ear_store *st, int64_t id,
+                     struct ear_incident *out, int64_t **queue_ids,
+                     size_t *nids, struct ear_error *err);
+/* As JSON (docs/alerts.md). New reference, NULL on OOM. */
+struct json_t *ear_incident_json(const struct ear_incident *inc);
+
+/* ------------------------------------------------------------ outbox */
+
+/* Alerts wait in the store's outbox until their sink has them. Every
+ * queued mention a sink wants gets a row in the same transaction as its
+ * queue row (ear_queue_add), every incident opened, grown or closed gets
+ * one too. Delivery is at least once: a failed send stays pending and is
+ * retried with exponential backoff (1 min doubling to 6 h, or what the
+ * peer asked with Retry-After), never dropped. A sink's max_per_hour caps
+ * the messages it gets in any hour; the rest are folded into one summary
+ * message. docs/alerts.md has the details. */
+struct ear_outbox_entry {
+    int64_t id;
+    char *sink;
+    char *kind;       /* mention, incident, incident-update,
+                         incident-closed, summary */
+    char *state;      /* pending, sent, folded, skipped */
+    int64_t queue_id; /* 0 = none */
+    int64_t incident_id;
+    enum ear_severity severity;
+    char *what;       /* one line: what the alert says */
+    int64_t created;
+    int attempts;
+    int64_t next_attempt;
+    int64_t last_attempt;
+    char *last_error; /* why it waits, NULL when it never failed */
+    int64_t sent_at;
+    int64_t folded_into;
+};
+
+void ear_outbox_entries_free(struct ear_outbox_entry *v, size_t n);
+
+/* Pending entries (and, with all, the rest too), oldest first; sink NULL
+ * = every sink. New *out: ear_outbox_entries_free(). */
+int ear_outbox_list(struct ear_store *st, int all, const char *sink,
+                    struct ear_outbox_entry **out, size_t *n,
+                    struct ear_error *err);
+struct json_t *ear_outbox_entry_json(const struct ear_outbox_entry *e);
+
+/* What a delivery pass did, and why sinks failed (up to 8 lines, such as
+ * "sink 'ops': HTTP 503 Service Unavailable; 3 alerts wait, next try
+ * 2026-11-23T09:05:00Z"). */
+struct ear_delivery_stats {
+    size_t sent;
+    size_t failed;     /* send attempts that failed */
+    size_t folded;     /* alerts folded into summaries */
+    size_t skipped;    /* no longer wanted by their sink */
+    size_t waiting;    /* still pending after the pass */
+    size_t nproblems;
+    char problems[8][400];
+};
+
+/* Delivers every pending alert that is due (all of them with force), sink
+ * by sink (only the sink named, when sink is non-NULL). A sink that fails
+ * is not tried again in this pass; its alerts wait. A jsonl sink with path
+ * "-" hands its lines to write (NULL: they wait with an error). stats may
+ * be NULL. Returns 0 even when sends fail (see stats); EAR_EDB or
+ * EAR_ENOMEM when the store fails. */
+int ear_outbox_deliver(struct ear_store *st, const struct ear_config *cfg,
+                       int64_t now, int force, const char *sink,
+                       ear_write_fn write, void *write_payload,
+                       struct ear_delivery_stats *stats,
+                       struct ear_error *err);
+
+/* Checks the config's sinks and incidents maps (EAR_EINVAL with
+ * path:line:col). */
+int ear_output_check(const struct ear_config *cfg, struct ear_error *err);
+
+/* What `earshot run` does after every source is processed: incidents
+ * (ear_incidents_update), then delivery of what is due
+ * (ear_outbox_deliver). Config mistakes in sinks and incidents become
+ * problems in stats too, never a failure of the run. */
+struct ear_output_stats {
+    struct ear_incident_stats incidents;
+    struct ear_delivery_stats delivery;
+};
+
+int ear_output_after_run(struct ear_store *st, const struct ear_config *cfg,
+                         int64_t now, ear_write_fn write,
+                         void *write_payload, struct ear_output_stats *stats,
+                         struct ear_error *err);
+
 /* ------------------------------------------------------------------ digest */
 
 /* The digest's data for [since, until), as a new JSON object (the "json"
@@ -281,5 +453,22 @@ int ear_digest_build(struct json_t **out, struct ear_store *st,
 int ear_digest_render(struct ear_store *st, const struct ear_config *cfg,
                       int64_t since, int64_t until, const char *format,
                       struct ear_buf *out, struct ear_error *err);
+
+/* The digest for [since, until) as an e-mail for the smtp sink named sink
+ * (NULL = the first smtp sink of cfg): From/To from the sink, then
+ * multipart/alternative of the Markdown digest (text/plain) and a
+ * multipart/related part whose text/html root shows the charts as PNG
+ * images (image/png parts, drawn with cairo, linked by cid:). Every part
+ * is base64; the message is 7-bit and CRLF. Appended to out.
+ * Errors: EAR_ENOTFOUND (no such smtp sink), EAR_EINVAL (the sink's map
+ * has a mistake), EAR_EDB, EAR_ENOMEM. */
+int ear_digest_mail_build(struct ear_store *st, const struct ear_config *cfg,
+                          int64_t since, int64_t until, const char *sink,
+                          struct ear_buf *out, struct ear_error *err);
+/* Builds it and sends it over the sink (libcurl SMTP, see docs/alerts.md).
+ * Errors as above, and EAR_EHTTP when the server refuses or is down. */
+int ear_digest_mail(struct ear_store *st, const struct ear_config *cfg,
+                    int64_t since, int64_t until, const char *sink,
+                    struct ear_error *err);
 
 #endif

@@ -69,4 +69,159 @@ json_t *ear_output__json_time(int64_t t);
  * NULL or the set fails. */
 int ear_output__json_set(json_t *obj, const char *key, json_t *value);
 
+/* ------------------------------------------------------------ sinks */
+
+enum ear_sink_type {
+    EAR_SINK_JSONL,
+    EAR_SINK_WEBHOOK,
+    EAR_SINK_SLACK,
+    EAR_SINK_TEAMS,
+    EAR_SINK_MATTERMOST,
+    EAR_SINK_HTTP,
+    EAR_SINK_SMTP
+};
+
+/* A sink as configured and checked (sink.c). Strings are borrowed from the
+ * config; the lists are new arrays of borrowed strings. A sink whose map
+ * has an error keeps valid = 0 and the error (path:line:col: text) in
+ * error, so alerts for it are kept until the config is fixed. */
+struct ear_output__sink {
+    const struct ear_sink_cfg *cfg;
+    const char *name;
+    enum ear_sink_type type;
+    const char *url;
+    const char *path;       /* jsonl: resolved file, or "-" */
+    char *path_owned;
+    const char **to;        /* smtp recipients */
+    size_t nto;
+    const char *from;
+    const char *secret;
+    const char *tmpl;       /* http body template */
+    const char *subject;    /* smtp subject template */
+    const char *username;
+    const char *password;
+    const struct ear_ynode *headers; /* map, may be NULL */
+    const char **categories;
+    size_t ncategories;
+    const char **teams;
+    size_t nteams;
+    const char **brands;
+    size_t nbrands;
+    enum ear_severity min_severity;
+    int incidents_only;
+    long long max_per_hour; /* 0 = no limit */
+    int enabled;
+    int valid;
+    char error[700];
+};
+
+/* Every sink of cfg (checked, in order); a bad sink is returned with
+ * valid = 0. Fails only on OOM. New *out: ear_output__sinks_free(). */
+int ear_output__sinks_load(const struct ear_config *cfg,
+                           struct ear_output__sink **out, size_t *n,
+                           struct ear_error *err);
+void ear_output__sinks_free(struct ear_output__sink *v, size_t n);
+const struct ear_output__sink *ear_output__sink_find(
+    const struct ear_output__sink *v, size_t n, const char *name);
+
+/* What an alert is about, for the sink filters. cats may be NULL. */
+struct ear_output__subject {
+    int incident;           /* incident messages pass the severity filter */
+    enum ear_severity severity;
+    const char *const *cats;
+    size_t ncats;
+    const char *team;
+    const char *brand;
+};
+/* 1 when the (valid, enabled) sink wants alerts about s. */
+int ear_output__sink_wants(const struct ear_output__sink *sink,
+                           const struct ear_output__subject *s);
+
+/* The placeholders a template may use (NULL-terminated). */
+extern const char *const ear_output__fields[];
+/* Appends tmpl with each ${field} replaced by the payload's value (strings
+ * JSON-escaped without quotes when json is set; arrays joined with ", ";
+ * null and unknown fields empty). */
+int ear_output__template(struct ear_buf *out, const char *tmpl,
+                         const json_t *payload, int json);
+/* Checks a template's placeholders; EAR_EINVAL naming the first unknown
+ * one in *bad (borrowed from tmpl, length *badlen). */
+int ear_output__template_check(const char *tmpl, const char **bad,
+                               size_t *badlen);
+
+/* ------------------------------------------------------------ outbox */
+
+/* Writes one outbox row per sink that wants the alert, inside the caller's
+ * transaction. payload is borrowed; key is what makes the alert unique
+ * across retries (e.g. "mention\x1fsource\x1fkey"). */
+int ear_output__outbox_add(struct ear_store *st,
+                           const struct ear_output__sink *sinks, size_t n,
+                           const struct ear_output__subject *subj,
+                           const char *kind, int64_t queue_id,
+                           int64_t incident_id, const json_t *payload,
+                           const char *key, int64_t now,
+                           struct ear_error *err);
+
+/* The alert for a freshly queued mention. New reference or NULL (OOM). */
+json_t *ear_output__mention_payload(const struct ear_config *cfg,
+                                    const struct ear_mention *m,
+                                    const struct ear_verdict *v,
+                                    int64_t queue_id, const char *team,
+                                    const char *brand, int64_t created,
+                                    int64_t due);
+
+/* A window length for humans: "1h", "90m" as "1h 30m", "2d", "45s". */
+const char *ear_output__span(int64_t secs, char *buf, size_t size);
+
+/* One line for humans about a payload ("[high] Acme · billing: ..."). */
+int ear_output__payload_line(struct ear_buf *out, const json_t *payload);
+
+/* ------------------------------------------------------------ delivery */
+
+/* Renders payload for the sink and sends it. On failure fills err and
+ * *retry_after (seconds the peer asked to wait, 0 = none). idem is the
+ * idempotency key. write/write_payload receive a jsonl sink's "-" lines. */
+int ear_output__send(const struct ear_output__sink *sink,
+                     const json_t *payload, const char *idem,
+                     ear_write_fn write, void *write_payload,
+                     int64_t *retry_after, struct ear_error *err);
+
+/* An e-mail over the smtp sink: the message (headers and body, CRLF) is
+ * sent as given. */
+int ear_output__smtp_send(const struct ear_output__sink *sink,
+                          const char *msg, size_t len,
+                          struct ear_error *err);
+
+/* Mail: text as RFC 2047 encoded words (UTF-8, base64, folded); the
+ * From, To, Subject, Date, Message-ID and MIME-Version headers of a mail
+ * over sink (CRLF-ended; msgid without the angle brackets or domain). */
+int ear_output__mail_header_word(struct ear_buf *b, const char *text);
+int ear_output__mail_headers(struct ear_buf *b,
+                             const struct ear_output__sink *s,
+                             const char *subject, const char *msgid);
+
+/* ------------------------------------------------------------ digest */
+
+/* The digest's JSON (ear_digest_build) rendered as Markdown, or as HTML;
+ * with mail set, the charts are <img src="cid:chart-N@earshot"> for N =
+ * 1 (per day), 2 (by category), 3 (ratings) instead of inline SVG. */
+int ear_output__digest_md(const json_t *d, struct ear_buf *b);
+int ear_output__digest_html(const json_t *d, struct ear_buf *b, int mail);
+
+/* A horizontal bar chart of rows as a PNG (cairo), appended to out; the
+ * image's height in pixels in *height (may be NULL). */
+int ear_output__chart_png(struct ear_buf *out, const json_t *rows,
+                          const char *label_key, const char *value_key,
+                          const char *part_key, const char *suffix,
+                          int *height, struct ear_error *err);
+
+/* ------------------------------------------------------------ crypto */
+
+int ear_output__sha256_hex(char out[65], const void *data, size_t n);
+int ear_output__hmac_sha256_hex(char out[65], const char *key,
+                                const void *data, size_t n);
+/* Appends base64 of data, in 76-character CRLF lines when wrap is set. */
+int ear_output__base64(struct ear_buf *out, const void *data, size_t n,
+                       int wrap);
+
 #endif

@@ -380,13 +380,13 @@ out:
 static int find_mention(struct ear_store *st, int64_t mention_id,
                         int64_t *queue_id, struct ear_error *err)
 {
+    static const char sql[] = "SELECT id FROM queue WHERE mention_id = ?1";
     sqlite3_stmt *stmt = NULL;
     int rc;
 
-    if (sqlite3_prepare_v2(ear_store_db(st),
-                           "SELECT id FROM queue WHERE mention_id = ?1", -1,
-                           &stmt, NULL) != SQLITE_OK)
-        return db_err(st, err, "look up queue item");
+    rc = ear_store_stmt(st, &stmt, sql, err);
+    if (rc < 0)
+        return rc;
     sqlite3_bind_int64(stmt, 1, (sqlite3_int64)mention_id);
     rc = sqlite3_step(stmt);
     if (rc == SQLITE_ROW) {
@@ -397,7 +397,7 @@ static int find_mention(struct ear_store *st, int64_t mention_id,
     } else {
         rc = db_err(st, err, "look up queue item");
     }
-    sqlite3_finalize(stmt);
+    sqlite3_reset(stmt);
     return rc;
 }
 
@@ -410,6 +410,62 @@ int ear_queue_find_mention(struct ear_store *st, int64_t mention_id,
         return ear_error_set(err, rc, NULL, 0, 0,
                              "mention %lld is not queued",
                              (long long)mention_id);
+    return rc;
+}
+
+static const char sql_queue_insert[] =
+    "INSERT INTO queue (mention_id, state, severity, category,"
+    " categories, team, owner, brand, source, lang, rating, reach,"
+    " created, due, updated, happened)"
+    " VALUES (?1, 'new', ?2, ?3, ?4, ?5, NULL, ?6, ?7, ?8, ?9, ?10,"
+    " ?11, ?12, ?11, ?13)";
+
+/* The outbox rows for a new queue item: one per sink that wants it, in the
+ * caller's transaction. */
+static int queue_alerts(struct ear_store *st, const struct ear_config *cfg,
+                        const struct ear_mention *m,
+                        const struct ear_verdict *v, int64_t qid,
+                        const char *team, const char *brand, int64_t now,
+                        int64_t due, struct ear_error *err)
+{
+    struct ear_output__sink *sinks = NULL;
+    size_t nsinks = 0;
+    struct ear_output__subject subj;
+    json_t *payload = NULL;
+    struct ear_buf key;
+    int any = 0;
+    int rc;
+
+    if (!cfg || cfg->nsinks == 0)
+        return 0;
+    rc = ear_output__sinks_load(cfg, &sinks, &nsinks, err);
+    if (rc < 0)
+        return rc;
+    memset(&subj, 0, sizeof subj);
+    subj.severity = v->severity;
+    subj.cats = (const char *const *)v->categories;
+    subj.ncats = v->ncategories;
+    subj.team = team;
+    subj.brand = brand;
+    for (size_t i = 0; i < nsinks; i++)
+        any |= sinks[i].enabled &&
+               (!sinks[i].valid || ear_output__sink_wants(&sinks[i], &subj));
+    ear_buf_init(&key, 1 << 16);
+    if (!any)
+        goto out;
+    payload = ear_output__mention_payload(cfg, m, v, qid, team, brand, now,
+                                          due);
+    if (!payload ||
+        ear_buf_addf(&key, "%s\x1f%s", m->source, m->key ? m->key : "") < 0) {
+        rc = ear_error_set(err, EAR_ENOMEM, NULL, 0, 0, "out of memory");
+        goto out;
+    }
+    rc = ear_output__outbox_add(st, sinks, nsinks, &subj, "mention", qid, 0,
+                                payload, ear_buf_str(&key), now, err);
+out:
+    json_decref(payload);
+    ear_buf_dispose(&key);
+    ear_output__sinks_free(sinks, nsinks);
     return rc;
 }
 
@@ -427,6 +483,7 @@ int ear_queue_add(struct ear_store *st, const struct ear_config *cfg,
     int64_t due;
     int began = 0;
     int wrote = 0;
+    int step;
     int rc;
     char note[200];
     char when[32];
@@ -461,15 +518,9 @@ int ear_queue_add(struct ear_store *st, const struct ear_config *cfg,
     else if (v->lang[0])
         lang = v->lang;
 
-    if (sqlite3_prepare_v2(ear_store_db(st),
-            "INSERT INTO queue (mention_id, state, severity, category,"
-            " categories, team, owner, brand, source, lang, rating, reach,"
-            " created, due, updated)"
-            " VALUES (?1, 'new', ?2, ?3, ?4, ?5, NULL, ?6, ?7, ?8, ?9, ?10,"
-            " ?11, ?12, ?11)", -1, &stmt, NULL) != SQLITE_OK) {
-        rc = db_err(st, err, "queue mention");
+    rc = ear_store_stmt(st, &stmt, sql_queue_insert, err);
+    if (rc < 0)
         goto out;
-    }
     sqlite3_bind_int64(stmt, 1, (sqlite3_int64)m->id);
     sqlite3_bind_int(stmt, 2, (int)v->severity);
     if (v->ncategories > 0 && v->categories[0])
@@ -487,8 +538,15 @@ int ear_queue_add(struct ear_store *st, const struct ear_config *cfg,
         sqlite3_bind_int64(stmt, 10, (sqlite3_int64)m->reach);
     sqlite3_bind_int64(stmt, 11, (sqlite3_int64)now);
     sqlite3_bind_int64(stmt, 12, (sqlite3_int64)due);
+    /* when it happened, for incident windows: published (never later than
+     * now: a clock ahead of ours is not the future), else first seen */
+    sqlite3_bind_int64(stmt, 13, (sqlite3_int64)(
+        m->published > 0 ? (m->published < now ? m->published : now)
+                         : m->first_seen > 0 ? m->first_seen : now));
     wrote = 1;
-    if (sqlite3_step(stmt) != SQLITE_DONE) {
+    step = sqlite3_step(stmt);
+    sqlite3_reset(stmt);
+    if (step != SQLITE_DONE) {
         rc = db_err(st, err, "queue mention");
         goto out;
     }
@@ -496,14 +554,16 @@ int ear_queue_add(struct ear_store *st, const struct ear_config *cfg,
     snprintf(note, sizeof note, "team %s, %s, due %s", team,
              ear_severity_name(v->severity),
              ear_time_fmt(due, when, sizeof when));
-    rc = ear_store_event(st, qid, m->id, "earshot", "queued", NULL, "new",
-                         note, err);
+    rc = ear_store_event_at(st, now, qid, m->id, "earshot", "queued", NULL,
+                            "new", note, err);
+    if (rc < 0)
+        goto out;
+    rc = queue_alerts(st, cfg, m, v, qid, team, brand, now, due, err);
     if (rc < 0)
         goto out;
     if (is_new)
         *is_new = 1;
 out:
-    sqlite3_finalize(stmt);
     free(cats);
     if (began) {
         if (rc == 0)

@@ -3,8 +3,10 @@ contracts, input-order JSON lines with bad lines reported and answered,
 rule pack errors with file:line:col, usage errors, eval figures."""
 import json
 import os
+import subprocess
 
-from _harness import SRC, check, finish, fresh_tmp, jsonout, run, write
+from _harness import (EARSHOT, SRC, check, finish, fresh_tmp, jsonout, run,
+                      write)
 
 fresh_tmp()
 RULES = {"EARSHOT_RULES": os.path.join(SRC, "rules")}
@@ -94,6 +96,70 @@ if len(rows) == 7:
         "error", ""), "unknown per-line language answered", out[6])
 check("<stdin>:2:" in p.stderr and "<stdin>:4:" in p.stderr,
       "errors name the line numbers", p.stderr)
+
+# The --jsonl reader finds the fields without building whole objects;
+# every line must still read as JSON does (jansson decides what is valid):
+# escapes in keys and values, nested and duplicate fields (the last one
+# wins), and each kind of bad line, whatever field it is in.
+tricky = [
+    ('{"id": "e1", "text": "caf\\u00e9 \\"late\\" \\ud83d\\ude21 never '
+     'arrived\\n", "x": {"a": [1, {"b": "}"}]}, "lang": "en", '
+     '"votes": [-1, 0]}'),
+    '{"t\\u0065xt": "the parcel never arrived", "id": "e2"}',
+    '{"id": "e3", "text": "fine", "text": "the parcel never arrived"}',
+    '  {"id" : 12.5e1 , "text" : "ok thanks" , "lang" : "en" }  ',
+    '{"id": "e5", "text": "x", "extra": "bad \\q escape"}',
+    '{"id": "e6", "text": "x", "extra": "raw\ttab"}',
+    '{"id": "e7", "text": "x"} trailing',
+    '{"id": "e8", "text": "x", "n": 01}',
+    '{"id": "e9", "text": "x", "nested": {"a": [1, 2}}',
+    '{"id": "e10", "text": 5}',
+    '[1, 2]',
+    '{"id": "e12", "text": "x", "lang": "english"}',
+    '{"id": {"k": "v"}, "text": "the parcel never arrived", "rating": 1}',
+]
+p = run("check", "--jsonl", stdin="\n".join(tricky) + "\n", env=RULES)
+outl = p.stdout.splitlines()
+check(len(outl) == len(tricky), "one answer per tricky line", p.stdout)
+got = []
+for line in outl:
+    try:
+        got.append(json.loads(line))
+    except ValueError:
+        check(False, "tricky answer is JSON", line)
+        got.append({})
+if len(got) == len(tricky):
+    ok = {0, 1, 2, 3, 12}
+    for i, row in enumerate(got):
+        if i in ok:
+            check("flag" in row, f"tricky line {i + 1} analysed",
+                  json.dumps(row))
+        else:
+            check("error" in row and "flag" not in row,
+                  f"tricky line {i + 1} refused", json.dumps(row))
+    check(got[0]["id"] == "e1" and got[0]["flag"] is True and any(
+        m["text"] == "never arrived" for m in got[0]["matches"]),
+        "escaped text decoded", json.dumps(got[0]))
+    check(got[1]["id"] == "e2" and got[1]["flag"] is True,
+          "escaped key read as text", json.dumps(got[1]))
+    check(got[2]["id"] == "e3" and got[2]["flag"] is True,
+          "the last duplicate field wins", json.dumps(got[2]))
+    check(got[3]["id"] == 125 and got[3]["flag"] is False,
+          "number id and spacing", json.dumps(got[3]))
+    check(got[11]["id"] == "e12" and "english" in got[11]["error"],
+          "bad language named", json.dumps(got[11]))
+    check(got[12]["id"] == {"k": "v"} and got[12]["flag"] is True,
+          "object id echoed, rating read", json.dumps(got[12]))
+check(p.returncode == 1, "tricky bad lines make the exit status 1")
+# invalid UTF-8 anywhere in a line, even in a field nobody reads
+e = dict(os.environ, NO_COLOR="1", **RULES)
+b = subprocess.run([EARSHOT, "check", "--jsonl"], capture_output=True,
+                   input=b'{"id": "e14", "text": "x", "extra": "\xff"}\n'
+                         b'{"id": "e15", "text": "late"}\n', env=e)
+outb = b.stdout.decode().splitlines()
+check(len(outb) == 2 and "error" in json.loads(outb[0]) and
+      json.loads(outb[1])["id"] == "e15",
+      "invalid UTF-8 refused, the next line read", b.stdout.decode())
 
 p = run("check", "--jsonl", stdin="", env=RULES)
 check(p.returncode == 0 and p.stdout == "", "empty input, empty output",

@@ -82,7 +82,7 @@ with FixtureServer() as srv:
     check(cond.get("status") == "ok", "first run: cond ok: %r" % cond)
     check(cond.get("new") == 2, "first run: two new: %r" % cond)
     busy = by_name(out, "busy")
-    check(busy.get("status") == "failed", "busy failed: %r" % busy)
+    check(busy.get("status") == "throttled", "busy throttled: %r" % busy)
     check("HTTP 429 Too Many Requests" in (busy.get("error") or ""),
           "busy error in words: %r" % busy)
     first = srv.requests_for("/feed.xml")

@@ -74,9 +74,6 @@ with FixtureServer() as srv:
     url: http://127.0.0.1:{port}/feed.xml
   - name: html
     url: {html}
-  - name: badopt
-    url: {good}
-    timeout: forever
 """.format(good=srv.url("/good.xml"), slow=srv.url("/slow.xml"),
            drip=srv.url("/drip.xml"), big=srv.url("/big.xml"),
            loop=srv.url("/loop"), gone=srv.url("/gone.xml"),
@@ -117,7 +114,6 @@ with FixtureServer() as srv:
     failed_with("busy", "HTTP 503 Service Unavailable")
     failed_with("refused", "connect")
     failed_with("html", "not a feed")
-    failed_with("badopt", "timeout")
     check(len(srv.requests_for("/loop")) <= 4, "redirects capped at 3")
 
     # the failures are remembered per source, in words
@@ -126,6 +122,25 @@ with FixtureServer() as srv:
     check(r.returncode == 0, "sources: exit %d" % r.returncode)
     text = r.stdout.decode("utf-8", "replace")
     check("HTTP 410 Gone" in text, "sources shows the last error")
+
+    # a bad source option is a config error: reported up front with its
+    # position, and nothing is polled or stored
+    before = os.path.getmtime(db), os.path.getsize(db)
+    n_good = len(srv.requests_for("/good.xml"))
+    bad = os.path.join(TMP, "bad.yml")
+    with open(bad, "w") as f:
+        f.write("sources:\n  - name: good\n    url: %s\n"
+                "  - name: badopt\n    url: %s\n    timeout: forever\n"
+                % (srv.url("/good.xml"), srv.url("/good.xml")))
+    r = subprocess.run([EARSHOT, "--config", bad, "--db", db, "run",
+                        "--force"], capture_output=True, timeout=60)
+    err = r.stderr.decode("utf-8", "replace")
+    check(r.returncode == 1, "bad option: exit 1, got %d" % r.returncode)
+    check("bad.yml:6:14: timeout" in err, "bad option named: %r" % err)
+    check(len(srv.requests_for("/good.xml")) == n_good,
+          "bad config: nothing polled")
+    check((os.path.getmtime(db), os.path.getsize(db)) == before,
+          "bad config: store untouched")
 
 if failures:
     print("%d failure(s)" % len(failures), file=sys.stderr)

@@ -181,7 +181,7 @@ check(rc == 1 and err.startswith("earshot: %s: " % os.path.join(TMP, "nope.xml")
 # usage
 rc, out, err = parse()
 check(rc == 2, "no argument: exit 2, got %d" % rc)
-rc, out, err = parse("--type", "html", path)
+rc, out, err = parse("--type", "yaml", path)
 check(rc == 2 and "unknown type" in err, "bad type: %d %r" % (rc, err))
 r = subprocess.run([EARSHOT, "parse", "--help"], capture_output=True)
 check(r.returncode == 0 and b"usage: earshot parse" in r.stdout, "--help")

@@ -12,7 +12,8 @@ Import it from a test (sys.path.insert(0, os.path.dirname(__file__))):
         srv.route("/drip", body=b"...", drip=(1, 2.0))     # 1 byte / 2 s
         url = srv.url("/feed.xml")
         ...
-        srv.requests_for("/feed.xml")  # [{'method','path','headers'}]
+        srv.requests_for("/feed.xml")  # [{'method','path','headers',
+                                       #   'client' (the client's port)}]
 
 Each route answers every request the same way, except that an etag or
 last_modified route answers 304 to a matching conditional request. The
@@ -74,7 +75,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         path = self.path
         with srv.lock:
             srv.requests.append({"method": self.command, "path": path,
-                                 "headers": dict(self.headers.items())})
+                                 "headers": dict(self.headers.items()),
+                                 "client": self.client_address[1]})
             route = srv.routes.get(path) or srv.routes.get(path.split("?")[0])
         if route is None:
             route = Route(status=404, body=b"no such route\n",

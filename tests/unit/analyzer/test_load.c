@@ -204,6 +204,7 @@ static void test_directory(void)
 struct lintc {
     int errors, warnings;
     int saw_unreachable, saw_dup;
+    int overlap_narrow, overlap_other, never_fired;
 };
 
 static void on_lint(int level, const char *file, int line,
@@ -213,7 +214,6 @@ static void on_lint(int level, const char *file, int line,
 
     (void)file;
     (void)line;
-    (void)rule_id;
     if (level >= 2)
         c->errors++;
     else
@@ -222,12 +222,20 @@ static void on_lint(int level, const char *file, int line,
         c->saw_unreachable = 1;
     if (strstr(message, "listed twice"))
         c->saw_dup = 1;
+    if (strstr(message, "overlapping: every text") && rule_id &&
+        strcmp(rule_id, "b.narrow") == 0 && strstr(message, "'b.wide'"))
+        c->overlap_narrow = 1;
+    else if (strstr(message, "overlapping: every text"))
+        c->overlap_other = 1;
+    if (strstr(message, "no embedded test makes it fire") && rule_id &&
+        strcmp(rule_id, "b.untested") == 0)
+        c->never_fired++;
 }
 
 static void test_lint(void)
 {
     struct ear_error err;
-    struct lintc c = {0, 0, 0, 0};
+    struct lintc c = {0, 0, 0, 0, 0, 0, 0};
     struct ear_analyzer *an = load_pack("lint.yml",
         "lang: en\n"
         "rules:\n"
@@ -255,6 +263,72 @@ static void test_lint(void)
     ear_analyzer_free(an);
 }
 
+/* Overlap (a rule whose terms another plain rule of its category covers)
+ * and rules no embedded test fires; a rule with a narrowing 'not' or of
+ * another category is no overlap. */
+static void test_lint_overlap(void)
+{
+    struct ear_error err;
+    struct lintc c = {0, 0, 0, 0, 0, 0, 0};
+    struct ear_analyzer *an = load_pack("overlap.yml",
+        "lang: en\n"
+        "defaults: {severity: low}\n"
+        "rules:\n"
+        "  - id: b.wide\n"
+        "    description: d\n"
+        "    category: delivery\n"
+        "    terms: [\"late*\", parcel, \"never arrived\"]\n"
+        "    tests: {fire: [\"the parcel is late\"]}\n"
+        "  - id: b.narrow\n"
+        "    description: d\n"
+        "    category: delivery\n"
+        "    scope: clause\n"
+        "    all:\n"
+        "      - terms: [lately, \"late delivery\"]\n"
+        "      - any: [again, still]\n"
+        "    tests: {fire: [\"late delivery again\"]}\n"
+        "  - id: b.guarded\n"
+        "    description: d\n"
+        "    category: delivery\n"
+        "    terms: [parcel]\n"
+        "    tests: {fire: [\"a parcel\"]}\n"
+        "  - id: b.other-cat\n"
+        "    description: d\n"
+        "    category: refund\n"
+        "    terms: [parcel]\n"
+        "    tests: {fire: [\"parcel\"]}\n"
+        "  - id: b.wide-not\n"
+        "    description: d\n"
+        "    category: billing\n"
+        "    terms: [invoice]\n"
+        "    not: [paid]\n"
+        "    tests: {fire: [\"invoice\"]}\n"
+        "  - id: b.billing\n"
+        "    description: d\n"
+        "    category: billing\n"
+        "    terms: [invoice]\n"
+        "    tests: {fire: [\"the invoice\"]}\n"
+        "  - id: b.untested\n"
+        "    description: d\n"
+        "    category: refund\n"
+        "    terms: [chargeback]\n"
+        "    tests: {fire: [\"charge back\"]}\n", &err);
+
+    CHECK(an != NULL);
+    if (!an)
+        return;
+    CHECK_INT(ear_analyzer_lint(an, on_lint, &c), 0);
+    CHECK(c.overlap_narrow);       /* b.narrow within b.wide */
+    /* b.guarded within b.wide too, and b.wide-not within b.billing (its
+     * 'not' only narrows it); b.billing is not within b.wide-not, whose
+     * 'not' makes it no plain term list; b.other-cat is another
+     * category */
+    CHECK(c.overlap_other);
+    CHECK_INT(c.never_fired, 1);   /* its only test does not fire it */
+    CHECK_INT(c.errors, 0);
+    ear_analyzer_free(an);
+}
+
 int main(void)
 {
     test_errors();
@@ -262,5 +336,6 @@ int main(void)
     test_missing();
     test_directory();
     test_lint();
+    test_lint_overlap();
     return check_result();
 }

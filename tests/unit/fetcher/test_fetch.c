@@ -122,7 +122,7 @@ int main(void)
     src[2] = source("notfeed", u_nf);
     src[3] = source("big", u_big);
     src[4] = source("badtype", u_good);
-    src[4].type = (char *)"html";
+    src[4].type = (char *)"yaml";
     src[5] = source("barepath", good); /* no scheme: a file path */
     src[6] = source("json", js);
 
@@ -151,7 +151,7 @@ int main(void)
     CHECK_STR(seen.text[3], "body exceeds 4096 bytes");
 
     CHECK_INT(seen.rc[4], EAR_EINVAL);
-    CHECK(strstr(seen.text[4], "'html'") != NULL);
+    CHECK(strstr(seen.text[4], "'yaml'") != NULL);
 
     CHECK_INT(seen.rc[5], 0);
     CHECK_INT(seen.items[5], 2);

@@ -96,6 +96,7 @@ struct fx_mention {
     const char *brand;
     const char *team;   /* the rule's suggestion */
     const char *rule;   /* one match over the first word of text */
+    int64_t published;  /* 0 = unknown */
 };
 
 /* Stores the mention and its verdict; fills m and v (caller disposes). */
@@ -119,6 +120,7 @@ static inline void fx_put(struct ear_store *st, const struct fx_mention *fm,
     m->rating = fm->rating;
     m->reach = fm->reach;
     m->first_seen = fm->first_seen ? fm->first_seen : T0;
+    m->published = fm->published;
     if (ear_store_mention_put(st, m, &is_new, &err) < 0 || !is_new) {
         fprintf(stderr, "mention_put %s: %s\n", fm->key, err.text);
         exit(1);

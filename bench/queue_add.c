@@ -1,0 +1,135 @@
+/*
+ * Queueing a run's new flagged mentions, including their outbox rows:
+ * stores N new mentions with their verdicts (not timed), then times
+ * ear_queue_add() for each of them, in one transaction per 1,000 (as run
+ * takes one per source), with two sinks configured so every item also
+ * writes two outbox rows; then times ear_incidents_update() over them.
+ *
+ *   queue_add STORE CONFIG N TAG
+ *
+ * Prints "queue_add N seconds" and "incidents N seconds". bench/queue.sh
+ * builds and runs it; TAG keeps the keys of each run apart.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "output/output.h"
+
+static double now_s(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void die(const char *what, const struct ear_error *err)
+{
+    char buf[1024];
+
+    fprintf(stderr, "queue_add: %s: %s\n", what,
+            ear_error_format(err, buf, sizeof buf));
+    exit(1);
+}
+
+int main(int argc, char **argv)
+{
+    static const char *const cats[] = {"billing", "delivery", "support",
+                                       "defect", "refund", "legal"};
+    struct ear_store *st = NULL;
+    struct ear_config *cfg = NULL;
+    struct ear_error err;
+    struct ear_mention *m;
+    struct ear_verdict *v;
+    struct ear_incident_stats is;
+    int64_t now = 1795453200; /* 2026-11-23T17:00:00Z */
+    long n;
+    double t0, t1;
+
+    if (argc != 5) {
+        fprintf(stderr, "usage: queue_add STORE CONFIG N TAG\n");
+        return 2;
+    }
+    n = strtol(argv[3], NULL, 10);
+    memset(&err, 0, sizeof err);
+    if (ear_store_open(&st, argv[1], &err) < 0)
+        die("store", &err);
+    if (ear_config_load(&cfg, argv[2], &err) < 0)
+        die("config", &err);
+    m = calloc((size_t)n, sizeof *m);
+    v = calloc((size_t)n, sizeof *v);
+    if (!m || !v)
+        return 1;
+    /* the run's new mentions, stored and analysed (not timed) */
+    if (ear_store_begin(st, &err) < 0)
+        die("begin", &err);
+    for (long i = 0; i < n; i++) {
+        char buf[256];
+        int is_new = 0;
+
+        ear_mention_init(&m[i]);
+        ear_verdict_init(&v[i]);
+        snprintf(buf, sizeof buf, "bench-%s-%ld", argv[4], i);
+        m[i].source = strdup("source-1");
+        m[i].key = strdup(buf);
+        snprintf(buf, sizeof buf, "https://new.example/%s/%ld", argv[4], i);
+        m[i].url = strdup(buf);
+        snprintf(buf, sizeof buf, "The invoice for order %ld was charged "
+                 "twice and nobody answers. Refund now!", i);
+        m[i].text = strdup(buf);
+        m[i].rating = (double)(1 + i % 5);
+        m[i].reach = i % 1000;
+        m[i].published = now - 3600 + i % 3600;
+        m[i].first_seen = now;
+        snprintf(m[i].lang, sizeof m[i].lang, "en");
+        if (ear_store_mention_put(st, &m[i], &is_new, &err) < 0)
+            die("mention", &err);
+        v[i].flag = 1;
+        v[i].severity = (enum ear_severity)(1 + i % 4);
+        v[i].score = 2.0;
+        if (ear_verdict_add_category(&v[i], cats[i % 6]) < 0 ||
+            ear_verdict_add_match(&v[i], "en.billing.double-charge",
+                                  cats[i % 6], "text", m[i].text, 22, 42,
+                                  1.0) < 0 ||
+            ear_str_set(&v[i].brand, i % 2 ? "Acme" : "Brightcart") < 0)
+            return 1;
+        if (ear_store_verdict_put(st, m[i].id, &v[i], &err) < 0)
+            die("verdict", &err);
+    }
+    if (ear_store_commit(st, &err) < 0)
+        die("commit", &err);
+
+    /* queueing, with the outbox rows, one transaction per 1,000 */
+    t0 = now_s();
+    for (long i = 0; i < n; i++) {
+        int is_new = 0;
+
+        if (i % 1000 == 0 && ear_store_begin(st, &err) < 0)
+            die("begin", &err);
+        if (ear_queue_add(st, cfg, &m[i], &v[i], now, NULL, &is_new,
+                          &err) < 0)
+            die("queue", &err);
+        if ((i % 1000 == 999 || i == n - 1) && ear_store_commit(st, &err) < 0)
+            die("commit", &err);
+    }
+    t1 = now_s();
+    printf("queue_add %ld %.4f\n", n, t1 - t0);
+
+    t0 = now_s();
+    if (ear_incidents_update(st, cfg, now, &is, &err) < 0)
+        die("incidents", &err);
+    t1 = now_s();
+    printf("incidents %zu %.4f\n", is.opened, t1 - t0);
+
+    for (long i = 0; i < n; i++) {
+        ear_mention_dispose(&m[i]);
+        ear_verdict_dispose(&v[i]);
+    }
+    free(m);
+    free(v);
+    ear_config_free(cfg);
+    ear_store_close(st);
+    return 0;
+}

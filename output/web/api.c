@@ -1,0 +1,1057 @@
+/*
+ * The JSON API (docs/web.md) over the queue, incidents, KPIs, rule
+ * feedback and users. Everything here runs on the calling server thread
+ * with that thread's store connection.
+ *
+ * The queue list uses the output stage's own filtered query
+ * (output_int.h), extended by a text search over the mention's title,
+ * text and author; its answer is cached (server.c) until the store
+ * changes. Item changes go through the queue verbs of output.h with the
+ * session's user as the actor, inside one transaction with the rights
+ * check, so what was checked is what is changed.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <sqlite3.h>
+
+#include "output/output_int.h"
+#include "output/web/web_int.h"
+
+#define PAGE_DEFAULT 50
+#define PAGE_MAX 500
+#define MAX_PARAM 256
+
+/* ------------------------------------------------------------ bodies */
+
+json_t *ear_web__body_object(struct web_req *req, const char *const *keys,
+                             enum MHD_Result *ret)
+{
+    const char *type = MHD_lookup_connection_value(req->con, MHD_HEADER_KIND,
+                                                   "Content-Type");
+    json_error_t jerr;
+    json_t *j;
+    const char *key;
+    json_t *val;
+
+    if (req->body.len == 0)
+        return json_object(); /* no body: no fields */
+    if (!type || strncasecmp(type, "application/json", 16) != 0 ||
+        (type[16] && type[16] != ';' && type[16] != ' ')) {
+        *ret = ear_web__error(req, 415, NULL,
+                              "the body must be JSON (Content-Type: "
+                              "application/json)");
+        return NULL;
+    }
+    j = json_loadb(req->body.ptr, req->body.len, JSON_REJECT_DUPLICATES,
+                   &jerr);
+    if (!j) {
+        *ret = ear_web__error(req, 400, NULL,
+                              "malformed JSON at line %d, column %d: %s",
+                              jerr.line, jerr.column, jerr.text);
+        return NULL;
+    }
+    if (!json_is_object(j)) {
+        json_decref(j);
+        *ret = ear_web__error(req, 400, NULL,
+                              "the body must be a JSON object");
+        return NULL;
+    }
+    json_object_foreach(j, key, val) {
+        size_t i;
+
+        for (i = 0; keys[i]; i++)
+            if (strcmp(keys[i], key) == 0)
+                break;
+        if (!keys[i]) {
+            *ret = ear_web__error(req, 400, key, "unknown field '%s'", key);
+            json_decref(j);
+            return NULL;
+        }
+        if (!json_is_string(val) && !json_is_null(val)) {
+            *ret = ear_web__error(req, 400, key, "%s: expected a string",
+                                  key);
+            json_decref(j);
+            return NULL;
+        }
+    }
+    return j;
+}
+
+/* ------------------------------------------------------------ helpers */
+
+static struct ear_store *store_or_fail(struct web_req *req,
+                                       enum MHD_Result *ret)
+{
+    struct ear_error err;
+    struct web_thread *th;
+
+    ear_error_clear(&err);
+    th = ear_web__thread(req->w, &err);
+    if (!th) {
+        *ret = ear_web__fail(req, err.code ? err.code : EAR_EDB, NULL);
+        return NULL;
+    }
+    req->th = th;
+    return th->st;
+}
+
+static json_t *time_json(int64_t t)
+{
+    char buf[40];
+
+    return t ? json_string(ear_time_fmt(t, buf, sizeof buf)) : json_null();
+}
+
+static json_t *str_json(const char *s)
+{
+    return s ? json_string(s) : json_null();
+}
+
+/* ------------------------------------------------------------ queue list */
+
+struct list_params {
+    struct web_req *req;
+    struct ear_queue_filter f;
+    const char *q;
+    long long limit;
+    long long offset;
+    const char *bad;      /* the parameter at fault */
+    const char *why;
+    int me;               /* owner=me */
+};
+
+static int num_param(long long *out, const char *v, long long max)
+{
+    char *end;
+    long long n;
+
+    errno = 0;
+    n = strtoll(v, &end, 10);
+    if (errno || end == v || *end || n < 0 || n > max)
+        return -1;
+    *out = n;
+    return 0;
+}
+
+static enum MHD_Result on_param(void *cls, enum MHD_ValueKind kind,
+                                const char *key, const char *value)
+{
+    struct list_params *p = cls;
+
+    (void)kind;
+    if (p->bad)
+        return MHD_NO;
+    if (!value)
+        value = "";
+    if (strlen(value) > MAX_PARAM || !ear_utf8_valid(value, strlen(value))) {
+        p->bad = key;
+        p->why = "too long or not UTF-8";
+        return MHD_NO;
+    }
+    if (*value == '\0')
+        return MHD_YES; /* an empty filter filters nothing */
+    if (strcmp(key, "state") == 0)
+        p->f.state = value;
+    else if (strcmp(key, "team") == 0)
+        p->f.team = value;
+    else if (strcmp(key, "owner") == 0) {
+        if (strcmp(value, "me") == 0)
+            p->me = 1;
+        else
+            p->f.owner = value;
+    } else if (strcmp(key, "category") == 0)
+        p->f.category = value;
+    else if (strcmp(key, "brand") == 0)
+        p->f.brand = value;
+    else if (strcmp(key, "source") == 0)
+        p->f.source = value;
+    else if (strcmp(key, "lang") == 0)
+        p->f.lang = value;
+    else if (strcmp(key, "q") == 0)
+        p->q = value;
+    else if (strcmp(key, "overdue") == 0) {
+        if (strcmp(value, "1") == 0 || strcmp(value, "true") == 0)
+            p->f.overdue_only = 1;
+        else if (strcmp(value, "0") != 0 && strcmp(value, "false") != 0) {
+            p->bad = key;
+            p->why = "expected 1, 0, true or false";
+        }
+    } else if (strcmp(key, "limit") == 0) {
+        if (num_param(&p->limit, value, PAGE_MAX) < 0 || p->limit == 0) {
+            p->bad = key;
+            p->why = "expected a number from 1 to 500";
+        }
+    } else if (strcmp(key, "offset") == 0) {
+        if (num_param(&p->offset, value, 100000000) < 0) {
+            p->bad = key;
+            p->why = "expected a number from 0";
+        }
+    } else if (strcmp(key, "_") != 0) { /* "_" is a cache buster */
+        p->bad = key;
+        p->why = "unknown parameter (expected state, team, owner, "
+                 "category, brand, source, lang, overdue, q, limit, offset)";
+    }
+    return p->bad ? MHD_NO : MHD_YES;
+}
+
+/* The LIKE pattern for a search: %text% with % _ \ escaped. New. */
+static char *like_pattern(const char *q)
+{
+    struct ear_buf b;
+
+    ear_buf_init(&b, 4 * MAX_PARAM);
+    if (ear_buf_addc(&b, '%') < 0)
+        return NULL;
+    for (; *q; q++) {
+        if ((*q == '%' || *q == '_' || *q == '\\') &&
+            ear_buf_addc(&b, '\\') < 0)
+            return NULL;
+        if (ear_buf_addc(&b, *q) < 0)
+            return NULL;
+    }
+    if (ear_buf_addc(&b, '%') < 0)
+        return NULL;
+    return ear_buf_take(&b, NULL);
+}
+
+#define SEARCH_JOIN \
+    " JOIN mentions m ON m.id = q.mention_id AND (" \
+    "m.title LIKE ?99 ESCAPE '\\' OR m.text LIKE ?99 ESCAPE '\\' OR " \
+    "m.author LIKE ?99 ESCAPE '\\' OR CAST(q.id AS TEXT) = ltrim(?98, '#'))"
+
+static int prepare(struct ear_store *st, const struct ear_queue_filter *f,
+                   int64_t now, const char *prefix, const char *suffix,
+                   int with_limit, const char *q, const char *pattern,
+                   sqlite3_stmt **out, struct ear_error *err)
+{
+    int rc = ear_output__prepare_filtered(st, f, now, prefix, suffix,
+                                          with_limit, out, err);
+
+    if (rc == 0 && q) {
+        sqlite3_bind_text(*out, 98, q, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(*out, 99, pattern, -1, SQLITE_TRANSIENT);
+    }
+    return rc;
+}
+
+static int list_items(json_t *items, struct ear_store *st,
+                      const struct ear_queue_filter *f, int64_t now,
+                      const char *q, const char *pattern,
+                      struct ear_error *err)
+{
+    sqlite3_stmt *s = NULL;
+    int rc, step;
+
+    rc = prepare(st, f, now,
+                 q ? "SELECT " EAR_OUTPUT_ITEM_COLS " FROM queue q"
+                     SEARCH_JOIN
+                   : "SELECT " EAR_OUTPUT_ITEM_COLS EAR_OUTPUT_ITEM_FROM,
+                 EAR_OUTPUT_ITEM_ORDER, 1, q, pattern, &s, err);
+    if (rc < 0)
+        return rc;
+    while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+        struct ear_queue_item it;
+
+        if (ear_output__item_read(s, &it) < 0) {
+            rc = ear_error_set(err, EAR_ENOMEM, NULL, 0, 0, "out of memory");
+            break;
+        }
+        if (json_array_append_new(items, ear_queue_item_json(&it)) < 0)
+            rc = ear_error_set(err, EAR_ENOMEM, NULL, 0, 0, "out of memory");
+        ear_queue_item_dispose(&it);
+        if (rc < 0)
+            break;
+    }
+    if (rc == 0 && step != SQLITE_DONE)
+        rc = ear_store_error(st, err, "list queue");
+    sqlite3_finalize(s);
+    return rc;
+}
+
+static int count_one(int64_t *out, struct ear_store *st,
+                     const struct ear_queue_filter *f, int64_t now,
+                     const char *prefix, const char *q, const char *pattern,
+                     struct ear_error *err)
+{
+    sqlite3_stmt *s = NULL;
+    int rc;
+
+    *out = 0;
+    rc = prepare(st, f, now, prefix, NULL, 0, q, pattern, &s, err);
+    if (rc < 0)
+        return rc;
+    if (sqlite3_step(s) == SQLITE_ROW)
+        *out = sqlite3_column_int64(s, 0);
+    else
+        rc = ear_store_error(st, err, "count queue");
+    sqlite3_finalize(s);
+    return rc;
+}
+
+/* How many items f selects, with the text search. */
+static int count_total(int64_t *out, struct ear_store *st,
+                       const struct ear_queue_filter *f, int64_t now,
+                       const char *q, const char *pattern,
+                       struct ear_error *err)
+{
+    return count_one(out, st, f, now,
+                     q ? "SELECT count(*) FROM queue q" SEARCH_JOIN
+                       : "SELECT count(*) FROM queue q",
+                     q, pattern, err);
+}
+
+/* Overdue items under every filter but state. The partial index over
+ * deadlines answers this in a range scan; the planner prefers the state
+ * index unless told. */
+static int count_overdue(int64_t *out, struct ear_store *st,
+                         const struct ear_queue_filter *f, int64_t now,
+                         const char *q, const char *pattern,
+                         struct ear_error *err)
+{
+    struct ear_queue_filter o = *f;
+    struct ear_error ignore;
+
+    o.state = "all";
+    o.overdue_only = 1;
+    if (!q && count_one(out, st, &o, now,
+                        "SELECT count(*) FROM queue q INDEXED BY "
+                        "queue_overdue", NULL, NULL, &ignore) == 0)
+        return 0;
+    return count_total(out, st, &o, now, q, pattern, err);
+}
+
+/* Items per state under every filter but state (and overdue); *total is
+ * what f itself selects. */
+static int count_states(json_t *counts, int64_t *total, struct ear_store *st,
+                        const struct ear_queue_filter *f, int64_t now,
+                        const char *q, const char *pattern,
+                        struct ear_error *err)
+{
+    static const char *const states[] = {"new", "assigned", "responded",
+                                         "resolved", "dismissed", NULL};
+    struct ear_queue_filter all = *f;
+    sqlite3_stmt *s = NULL;
+    int64_t n[5] = {0, 0, 0, 0, 0}, overdue = 0, sum = 0;
+    int rc, step;
+
+    all.state = "all";
+    all.overdue_only = 0;
+    rc = prepare(st, &all, now,
+                 q ? "SELECT q.state, count(*) FROM queue q" SEARCH_JOIN
+                   : "SELECT q.state, count(*) FROM queue q",
+                 " GROUP BY q.state", 0, q, pattern, &s, err);
+    if (rc < 0)
+        return rc;
+    while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+        const char *state = (const char *)sqlite3_column_text(s, 0);
+
+        for (size_t i = 0; state && states[i]; i++)
+            if (strcmp(state, states[i]) == 0)
+                n[i] = sqlite3_column_int64(s, 1);
+    }
+    if (step != SQLITE_DONE)
+        rc = ear_store_error(st, err, "count queue");
+    sqlite3_finalize(s);
+    if (rc < 0)
+        return rc;
+    rc = count_overdue(&overdue, st, f, now, q, pattern, err);
+    if (rc < 0)
+        return rc;
+    for (size_t i = 0; states[i]; i++)
+        json_object_set_new(counts, states[i], json_integer((json_int_t)n[i]));
+    json_object_set_new(counts, "open", json_integer((json_int_t)(n[0] + n[1]
+                                                                  + n[2])));
+    json_object_set_new(counts, "overdue", json_integer((json_int_t)overdue));
+
+    /* what f selects, from the same numbers where it can */
+    if (f->overdue_only)
+        return count_total(total, st, f, now, q, pattern, err);
+    if (!f->state || strcmp(f->state, "open") == 0)
+        sum = n[0] + n[1] + n[2];
+    else if (strcmp(f->state, "closed") == 0)
+        sum = n[3] + n[4];
+    else if (strcmp(f->state, "all") == 0)
+        sum = n[0] + n[1] + n[2] + n[3] + n[4];
+    else
+        for (size_t i = 0; states[i]; i++)
+            if (strcmp(f->state, states[i]) == 0)
+                sum = n[i];
+    *total = sum;
+    return 0;
+}
+
+/* Until when an answer computed at now stays right although nothing in
+ * the store changes: the next moment an open item passes its deadline
+ * (overdue flags and the order move then), at most a minute. */
+static int64_t valid_until(struct ear_store *st, int64_t now)
+{
+    static const char sql[] =
+        "SELECT min(due) FROM queue INDEXED BY queue_overdue"
+        " WHERE state IN ('new','assigned') AND first_response IS NULL"
+        " AND due >= ?1";
+    struct sqlite3_stmt *s;
+    struct ear_error ignore;
+    int64_t until = now + 60;
+
+    if (ear_store_stmt(st, &s, sql, &ignore) < 0)
+        return now + 2; /* no such index: a short life */
+    sqlite3_bind_int64(s, 1, (sqlite3_int64)now);
+    if (sqlite3_step(s) == SQLITE_ROW &&
+        sqlite3_column_type(s, 0) != SQLITE_NULL &&
+        sqlite3_column_int64(s, 0) + 1 < until)
+        until = sqlite3_column_int64(s, 0) + 1;
+    sqlite3_reset(s);
+    return until;
+}
+
+enum MHD_Result ear_web__api_queue(struct web_req *req)
+{
+    struct list_params p;
+    struct ear_error err;
+    struct ear_store *st;
+    struct ear_buf key;
+    enum MHD_Result ret;
+    json_t *o = NULL, *items = NULL, *counts = NULL;
+    char *pattern = NULL, *body = NULL;
+    int64_t now = ear_now(), total = 0;
+    int rc;
+
+    memset(&p, 0, sizeof p);
+    p.req = req;
+    p.limit = PAGE_DEFAULT;
+    MHD_get_connection_values(req->con, MHD_GET_ARGUMENT_KIND, on_param, &p);
+    if (p.bad)
+        return ear_web__error(req, 400, p.bad, "%s: %s", p.bad, p.why);
+    if (p.f.state && strcmp(p.f.state, "open") != 0 &&
+        strcmp(p.f.state, "closed") != 0 && strcmp(p.f.state, "all") != 0 &&
+        !ear_queue_state_valid(p.f.state))
+        return ear_web__error(req, 400, "state",
+                              "state: unknown state '%s' (expected new, "
+                              "assigned, responded, resolved, dismissed, "
+                              "open, closed or all)", p.f.state);
+    if (p.me)
+        p.f.owner = req->sess.user;
+    p.f.limit = (size_t)p.limit;
+    p.f.offset = (size_t)p.offset;
+
+    ear_buf_init(&key, 8192);
+    rc = ear_buf_addf(&key, "queue|%s|%s|%s|%s|%s|%s|%s|%d|%s|%lld|%lld",
+                      p.f.state ? p.f.state : "", p.f.team ? p.f.team : "",
+                      p.f.owner ? p.f.owner : "",
+                      p.f.category ? p.f.category : "",
+                      p.f.brand ? p.f.brand : "",
+                      p.f.source ? p.f.source : "", p.f.lang ? p.f.lang : "",
+                      p.f.overdue_only, p.q ? p.q : "", p.limit, p.offset);
+    if (rc < 0)
+        return ear_web__error(req, 500, NULL, "out of memory");
+    st = store_or_fail(req, &ret);
+    if (!st)
+        goto done;
+    if (ear_web__cache_answer(req, ear_buf_str(&key), &ret))
+        goto done;
+
+    ear_error_clear(&err);
+    if (p.q) {
+        pattern = like_pattern(p.q);
+        if (!pattern) {
+            ret = ear_web__error(req, 500, NULL, "out of memory");
+            goto done;
+        }
+    }
+    o = json_object();
+    items = json_array();
+    counts = json_object();
+    if (!o || !items || !counts) {
+        ret = ear_web__error(req, 500, NULL, "out of memory");
+        goto done;
+    }
+    rc = list_items(items, st, &p.f, now, p.q, pattern, &err);
+    if (rc == 0)
+        rc = count_states(counts, &total, st, &p.f, now, p.q, pattern, &err);
+    if (rc < 0) {
+        ret = ear_web__fail(req, rc, &err);
+        goto done;
+    }
+    json_object_set_new(o, "items", items);
+    items = NULL;
+    json_object_set_new(o, "total", json_integer((json_int_t)total));
+    json_object_set_new(o, "limit", json_integer((json_int_t)p.limit));
+    json_object_set_new(o, "offset", json_integer((json_int_t)p.offset));
+    json_object_set_new(o, "counts", counts);
+    counts = NULL;
+    json_object_set_new(o, "generated", time_json(now));
+    body = json_dumps(o, EAR_WEB_JSON_FLAGS);
+    if (!body) {
+        ret = ear_web__error(req, 500, NULL, "out of memory");
+        goto done;
+    }
+    ret = ear_web__cache_put(req, ear_buf_str(&key), body, strlen(body),
+                             valid_until(st, now));
+done:
+    json_decref(o);
+    json_decref(items);
+    json_decref(counts);
+    free(pattern);
+    ear_buf_dispose(&key);
+    return ret;
+}
+
+/* ------------------------------------------------------------ one item */
+
+static json_t *verdict_json(const struct ear_verdict *v)
+{
+    json_t *o = json_object();
+    json_t *cats = json_array();
+    json_t *ms = json_array();
+
+    if (!o || !cats || !ms) {
+        json_decref(o);
+        json_decref(cats);
+        json_decref(ms);
+        return NULL;
+    }
+    for (size_t i = 0; i < v->ncategories; i++)
+        json_array_append_new(cats, json_string(v->categories[i]));
+    for (size_t i = 0; i < v->nmatches; i++) {
+        const struct ear_match *m = &v->matches[i];
+
+        json_array_append_new(ms, json_pack(
+            "{s:o, s:o, s:s, s:I, s:I, s:o, s:f}",
+            "rule", str_json(m->rule), "category", str_json(m->category),
+            "field", m->field ? m->field : "text", "start",
+            (json_int_t)m->start, "end", (json_int_t)m->end, "text",
+            str_json(m->text), "weight", m->weight));
+    }
+    json_object_set_new(o, "flag", json_boolean(v->flag));
+    json_object_set_new(o, "score", json_real(v->score));
+    json_object_set_new(o, "severity",
+                        json_string(ear_severity_name(v->severity)));
+    json_object_set_new(o, "categories", cats);
+    json_object_set_new(o, "brand", str_json(v->brand));
+    json_object_set_new(o, "team", str_json(v->team));
+    json_object_set_new(o, "lang", v->lang[0] ? json_string(v->lang)
+                                              : json_null());
+    json_object_set_new(o, "explain", str_json(v->explain));
+    json_object_set_new(o, "matches", ms);
+    return o;
+}
+
+/* The text cut into pieces, each {"text", "match"}: the page builds them
+ * with textContent, so nothing in a review is ever parsed as HTML. The
+ * highlighter marks matches with \1 ... \2 (control characters in the
+ * text itself become spaces first, so they cannot be confused). */
+static json_t *segments(const char *text, const char *field,
+                        const struct ear_verdict *v)
+{
+    struct ear_buf b;
+    json_t *a = json_array();
+    const char *p, *q;
+    int in = 0;
+
+    if (!a || !text)
+        return a;
+    ear_buf_init(&b, (size_t)16 << 20);
+    if (ear_text_highlight(&b, text, field, v ? v->matches : NULL,
+                           v ? v->nmatches : 0, "\x01", "\x02") < 0) {
+        json_decref(a);
+        return NULL;
+    }
+    p = ear_buf_str(&b);
+    while (*p) {
+        q = p + strcspn(p, "\x01\x02");
+        if (q > p)
+            json_array_append_new(a, json_pack("{s:s%, s:b}", "text", p,
+                                               (size_t)(q - p), "match",
+                                               in));
+        if (!*q)
+            break;
+        in = *q == '\x01';
+        p = q + 1;
+    }
+    ear_buf_dispose(&b);
+    return a;
+}
+
+static json_t *item_detail(struct ear_store *st, int64_t id, int64_t now,
+                           int *rc, struct ear_error *err)
+{
+    struct ear_queue_item it;
+    struct ear_queue_event *ev = NULL;
+    struct ear_mention m;
+    struct ear_verdict v;
+    struct ear_error ignore;
+    size_t nev = 0;
+    int have_m, have_v;
+    json_t *o, *hist, *mj = NULL, *hl;
+
+    *rc = ear_queue_get(st, id, now, &it, &ev, &nev, err);
+    if (*rc < 0)
+        return NULL;
+    ear_mention_init(&m);
+    ear_verdict_init(&v);
+    have_m = ear_store_mention_get(st, it.mention_id, &m, &ignore) == 0;
+    have_v = ear_store_verdict_get(st, it.mention_id, &v, &ignore) == 0;
+    o = json_object();
+    hist = json_array();
+    for (size_t i = 0; hist && i < nev; i++)
+        json_array_append_new(hist, ear_queue_event_json(&ev[i]));
+    if (have_m)
+        mj = json_pack("{s:o, s:o, s:o, s:o, s:o, s:o}", "key",
+                       str_json(m.key), "guid", str_json(m.guid),
+                       "published", time_json(m.published), "updated",
+                       time_json(m.updated), "first_seen",
+                       time_json(m.first_seen), "reach",
+                       m.reach >= 0 ? json_integer((json_int_t)m.reach)
+                                    : json_null());
+    hl = json_pack("{s:o*, s:o*}", "title",
+                   segments(it.title, "title", have_v ? &v : NULL), "text",
+                   segments(it.text, "text", have_v ? &v : NULL));
+    if (o) {
+        json_object_set_new(o, "item", ear_queue_item_json(&it));
+        json_object_set_new(o, "mention", mj ? mj : json_null());
+        json_object_set_new(o, "verdict", have_v ? verdict_json(&v)
+                                                 : json_null());
+        json_object_set_new(o, "history", hist ? hist : json_null());
+        json_object_set_new(o, "highlight", hl ? hl : json_null());
+        json_object_set_new(o, "linkable", json_boolean(
+                                it.url && ear_url_linkable(it.url)));
+    } else {
+        json_decref(mj);
+        json_decref(hist);
+        json_decref(hl);
+        *rc = ear_error_set(err, EAR_ENOMEM, NULL, 0, 0, "out of memory");
+    }
+    ear_queue_item_dispose(&it);
+    ear_queue_events_free(ev, nev);
+    ear_mention_dispose(&m);
+    ear_verdict_dispose(&v);
+    return o;
+}
+
+enum MHD_Result ear_web__api_item(struct web_req *req, int64_t id)
+{
+    struct ear_error err;
+    struct ear_store *st;
+    enum MHD_Result ret;
+    json_t *o;
+    int rc;
+
+    st = store_or_fail(req, &ret);
+    if (!st)
+        return ret;
+    ear_error_clear(&err);
+    o = item_detail(st, id, ear_now(), &rc, &err);
+    if (rc < 0)
+        return ear_web__fail(req, rc, &err);
+    return ear_web__json(req, 200, o);
+}
+
+/* ------------------------------------------------------------ actions */
+
+/* 1 when name is known to the server: a user, or a member of a team. The
+ * proper spelling goes to *canon (borrowed from users or set). */
+static int known_person(const struct web_settings *set,
+                        const struct ear_web_user *users, size_t nusers,
+                        const char *name, const char **canon,
+                        const char **team)
+{
+    for (size_t i = 0; i < nusers; i++) {
+        if (strcasecmp(users[i].name, name) == 0) {
+            *canon = users[i].name;
+            *team = users[i].team;
+            return 1;
+        }
+    }
+    for (size_t i = 0; i < set->nteams; i++) {
+        for (size_t k = 0; set->teams[i].members[k]; k++) {
+            if (strcasecmp(set->teams[i].members[k], name) == 0) {
+                *canon = set->teams[i].members[k];
+                *team = set->teams[i].name;
+                return 1;
+            }
+        }
+    }
+    return 0;
+}
+
+static int member_of(const struct web_settings *set, const char *team,
+                     const char *name)
+{
+    for (size_t i = 0; i < set->nteams; i++) {
+        if (strcasecmp(set->teams[i].name, team) != 0)
+            continue;
+        for (size_t k = 0; set->teams[i].members[k]; k++)
+            if (strcasecmp(set->teams[i].members[k], name) == 0)
+                return 1;
+    }
+    return 0;
+}
+
+struct action {
+    const char *verb;
+    const char *const *keys;
+};
+
+static const char *const k_assign[] = {"owner", "note", "actor", NULL};
+static const char *const k_dismiss[] = {"reason", "note", "actor", NULL};
+static const char *const k_plain[] = {"note", "actor", NULL};
+
+static const struct action actions[] = {
+    {"assign", k_assign}, {"respond", k_plain}, {"resolve", k_plain},
+    {"dismiss", k_dismiss}, {"reopen", k_plain}, {"note", k_plain},
+};
+
+/* Decides whether the session may do verb to it; answers 400/403 into
+ * *ret and returns 0 when not. owner_out gets the canonical assignee. */
+static int allowed(struct web_req *req, struct ear_store *st,
+                   const struct ear_queue_item *it, const char *verb,
+                   const char *owner, const char **owner_out,
+                   struct ear_web_user **users, size_t *nusers,
+                   enum MHD_Result *ret)
+{
+    const struct web_session *s = &req->sess;
+    const char *canon = NULL, *team = NULL;
+    struct ear_error err;
+    int rc;
+
+    if (strcmp(verb, "assign") == 0) {
+        ear_error_clear(&err);
+        rc = ear_web__users_merge(users, nusers, req->set->users,
+                                  req->set->nusers, st, &err);
+        if (rc < 0) {
+            *ret = ear_web__fail(req, rc, &err);
+            return 0;
+        }
+        if (!known_person(req->set, *users, *nusers, owner, &canon, &team)) {
+            *ret = ear_web__error(req, 400, "owner",
+                                  "owner: no user or team member '%s'",
+                                  owner);
+            return 0;
+        }
+        *owner_out = canon;
+    }
+    if (s->role >= EAR_ROLE_LEAD || strcmp(verb, "note") == 0)
+        return 1;
+    /* an agent: their own items and unowned ones */
+    if (it->owner && strcasecmp(it->owner, s->user) != 0) {
+        *ret = ear_web__error(req, 403, NULL,
+                              "#%lld belongs to %s: only a lead can change "
+                              "it", (long long)it->id, it->owner);
+        return 0;
+    }
+    if (strcmp(verb, "assign") == 0 && strcasecmp(canon, s->user) != 0) {
+        int mate = s->team[0] &&
+                   ((team && strcasecmp(team, s->team) == 0) ||
+                    member_of(req->set, s->team, canon));
+
+        if (!mate) {
+            *ret = ear_web__error(req, 403, "owner",
+                                  "owner: an agent assigns to themselves "
+                                  "or a teammate, and %s is not in team %s",
+                                  canon, s->team[0] ? s->team : "(none)");
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static int run_verb(struct ear_store *st, const char *verb, int64_t id,
+                    const char *owner, const char *reason, const char *actor,
+                    const char *note, int64_t now, struct ear_error *err)
+{
+    if (strcmp(verb, "assign") == 0)
+        return ear_queue_assign(st, id, owner, actor, note, now, err);
+    if (strcmp(verb, "respond") == 0)
+        return ear_queue_respond(st, id, actor, note, now, err);
+    if (strcmp(verb, "resolve") == 0)
+        return ear_queue_resolve(st, id, actor, note, now, err);
+    if (strcmp(verb, "dismiss") == 0)
+        return ear_queue_dismiss(st, id, reason, actor, note, now, err);
+    if (strcmp(verb, "reopen") == 0)
+        return ear_queue_reopen(st, id, actor, note, now, err);
+    return ear_queue_note(st, id, actor, note, now, err);
+}
+
+enum MHD_Result ear_web__api_action(struct web_req *req, int64_t id,
+                                    const char *verb)
+{
+    const struct action *act = NULL;
+    struct ear_web_user *users = NULL;
+    struct ear_queue_item it;
+    struct ear_error err;
+    struct ear_store *st;
+    enum MHD_Result ret;
+    const char *owner = NULL, *reason = NULL, *note = NULL, *actor = NULL;
+    const char *canon = NULL;
+    size_t nusers = 0;
+    int64_t now = ear_now();
+    int have_it = 0, in_tx = 0, rc;
+    json_t *body, *o;
+
+    for (size_t i = 0; i < sizeof actions / sizeof actions[0]; i++)
+        if (strcmp(actions[i].verb, verb) == 0)
+            act = &actions[i];
+    if (!act)
+        return ear_web__error(req, 404, NULL,
+                              "no action '%s' (expected assign, respond, "
+                              "resolve, dismiss, reopen or note)", verb);
+    body = ear_web__body_object(req, act->keys, &ret);
+    if (!body)
+        return ret;
+    owner = json_string_value(json_object_get(body, "owner"));
+    reason = json_string_value(json_object_get(body, "reason"));
+    note = json_string_value(json_object_get(body, "note"));
+    actor = json_string_value(json_object_get(body, "actor"));
+    if (actor && strcasecmp(actor, req->sess.user) != 0) {
+        ret = ear_web__error(req, 403, "actor",
+                             "actor: you act as yourself (%s), not as %s",
+                             req->sess.user, actor);
+        goto out;
+    }
+    if (note && strlen(note) > EAR_WEB_MAX_NOTE) {
+        ret = ear_web__error(req, 400, "note",
+                             "note: at most %d bytes", EAR_WEB_MAX_NOTE);
+        goto out;
+    }
+    if (note && !*note)
+        note = NULL;
+    if (strcmp(verb, "assign") == 0 && (!owner || !*owner)) {
+        ret = ear_web__error(req, 400, "owner",
+                             "owner: whom to assign it to is required");
+        goto out;
+    }
+    if (strcmp(verb, "dismiss") == 0 && !ear_dismiss_reason_valid(reason)) {
+        ret = ear_web__error(req, 400, "reason",
+                             "reason: expected not-a-complaint, duplicate, "
+                             "spam or not-about-us");
+        goto out;
+    }
+    if (strcmp(verb, "note") == 0 && !note) {
+        ret = ear_web__error(req, 400, "note", "note: the text is required");
+        goto out;
+    }
+    st = store_or_fail(req, &ret);
+    if (!st)
+        goto out;
+
+    ear_error_clear(&err);
+    rc = ear_store_begin(st, &err);
+    if (rc < 0) {
+        ret = ear_web__fail(req, rc, &err);
+        goto out;
+    }
+    in_tx = 1;
+    rc = ear_queue_get(st, id, now, &it, NULL, NULL, &err);
+    if (rc < 0) {
+        ret = ear_web__fail(req, rc, &err);
+        goto out;
+    }
+    have_it = 1;
+    if (!allowed(req, st, &it, verb, owner, &canon, &users, &nusers, &ret))
+        goto out;
+    rc = run_verb(st, verb, id, canon, reason, req->sess.user, note, now,
+                  &err);
+    if (rc == 0)
+        rc = ear_store_commit(st, &err);
+    if (rc < 0) {
+        ret = ear_web__fail(req, rc, &err);
+        goto out;
+    }
+    in_tx = 0;
+    ear_web__changed(req->w);
+    o = item_detail(st, id, now, &rc, &err);
+    ret = rc < 0 ? ear_web__fail(req, rc, &err) : ear_web__json(req, 200, o);
+out:
+    if (in_tx)
+        ear_store_rollback(st);
+    if (have_it)
+        ear_queue_item_dispose(&it);
+    ear_web_users_free(users, nusers);
+    json_decref(body);
+    return ret;
+}
+
+/* ------------------------------------------------------------ the rest */
+
+enum MHD_Result ear_web__api_incidents(struct web_req *req)
+{
+    const char *all = MHD_lookup_connection_value(req->con,
+                                                  MHD_GET_ARGUMENT_KIND,
+                                                  "all");
+    struct ear_incident *v = NULL;
+    struct ear_error err;
+    struct ear_store *st;
+    enum MHD_Result ret;
+    size_t n = 0;
+    json_t *a;
+    int rc;
+
+    if (all && strcmp(all, "1") != 0 && strcmp(all, "0") != 0 &&
+        strcmp(all, "true") != 0 && strcmp(all, "false") != 0)
+        return ear_web__error(req, 400, "all", "all: expected 1 or 0");
+    st = store_or_fail(req, &ret);
+    if (!st)
+        return ret;
+    ear_error_clear(&err);
+    rc = ear_incidents_list(st, all && (all[0] == '1' || all[0] == 't'), 0, 0,
+                            &v, &n, &err);
+    if (rc < 0)
+        return ear_web__fail(req, rc, &err);
+    a = json_array();
+    for (size_t i = 0; a && i < n; i++)
+        json_array_append_new(a, ear_incident_json(&v[i]));
+    ear_incidents_free(v, n);
+    return ear_web__json(req, 200, a ? json_pack("{s:o}", "incidents", a)
+                                     : NULL);
+}
+
+enum MHD_Result ear_web__api_kpis(struct web_req *req)
+{
+    static const char *const states[] = {"new", "assigned", "responded",
+                                         "resolved", "dismissed", NULL};
+    struct ear_queue_filter f = EAR_QUEUE_FILTER_INIT;
+    struct ear_incident *inc = NULL;
+    struct ear_error err;
+    struct ear_store *st;
+    enum MHD_Result ret;
+    json_t *o = NULL, *by = NULL, *digest = NULL;
+    size_t n = 0, ninc = 0;
+    int64_t now = ear_now();
+    char *body;
+    int rc;
+
+    st = store_or_fail(req, &ret);
+    if (!st)
+        return ret;
+    if (ear_web__cache_answer(req, "kpis", &ret))
+        return ret;
+    ear_error_clear(&err);
+    o = json_object();
+    by = json_object();
+    if (!o || !by) {
+        rc = EAR_ENOMEM;
+        goto out;
+    }
+    for (size_t i = 0; states[i]; i++) {
+        f.state = states[i];
+        rc = ear_queue_count(st, &f, now, &n, &err);
+        if (rc < 0)
+            goto out;
+        json_object_set_new(by, states[i], json_integer((json_int_t)n));
+    }
+    f.state = "open";
+    rc = ear_queue_count(st, &f, now, &n, &err);
+    if (rc < 0)
+        goto out;
+    json_object_set_new(o, "open", json_integer((json_int_t)n));
+    f.overdue_only = 1;
+    rc = ear_queue_count(st, &f, now, &n, &err);
+    if (rc < 0)
+        goto out;
+    json_object_set_new(o, "overdue", json_integer((json_int_t)n));
+    json_object_set_new(o, "by_state", by);
+    by = NULL;
+    rc = ear_incidents_list(st, 0, 0, 0, &inc, &ninc, &err);
+    ear_incidents_free(inc, ninc);
+    if (rc < 0)
+        goto out;
+    json_object_set_new(o, "incidents_open", json_integer((json_int_t)ninc));
+    /* the last 24 hours, as the digest counts them */
+    rc = ear_digest_build(&digest, st, NULL, now - 86400, now + 1, &err);
+    if (rc < 0)
+        goto out;
+    json_object_set(o, "period", json_object_get(digest, "period"));
+    json_object_set(o, "mentions", json_object_get(digest, "mentions"));
+    json_object_set(o, "queue", json_object_get(digest, "queue"));
+    json_object_set(o, "rating", json_object_get(digest, "rating"));
+    json_object_set_new(o, "generated", time_json(now));
+    body = json_dumps(o, EAR_WEB_JSON_FLAGS);
+    if (!body) {
+        rc = EAR_ENOMEM;
+        goto out;
+    }
+    ret = ear_web__cache_put(req, "kpis", body, strlen(body), now + 10);
+out:
+    json_decref(o);
+    json_decref(by);
+    json_decref(digest);
+    if (rc < 0)
+        return ear_web__fail(req, rc, &err);
+    return ret;
+}
+
+enum MHD_Result ear_web__api_rules(struct web_req *req)
+{
+    const char *since_s = MHD_lookup_connection_value(req->con,
+                                                      MHD_GET_ARGUMENT_KIND,
+                                                      "since");
+    struct ear_rule_feedback *v = NULL;
+    struct ear_error err;
+    struct ear_store *st;
+    enum MHD_Result ret;
+    int64_t since = 0, d;
+    size_t n = 0;
+    json_t *a;
+    int rc;
+
+    if (since_s && *since_s) {
+        if (ear_duration_parse(&d, since_s) == 0)
+            since = ear_now() - d;
+        else if (ear_time_parse(&since, since_s) < 0)
+            return ear_web__error(req, 400, "since",
+                                  "since: expected a duration (7d) or a "
+                                  "date");
+    }
+    st = store_or_fail(req, &ret);
+    if (!st)
+        return ret;
+    ear_error_clear(&err);
+    rc = ear_rule_feedback(st, since, &v, &n, &err);
+    if (rc < 0)
+        return ear_web__fail(req, rc, &err);
+    a = json_array();
+    for (size_t i = 0; a && i < n; i++)
+        json_array_append_new(a, json_pack(
+            "{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:o}", "rule", v[i].rule,
+            "hits", (json_int_t)v[i].hits, "flagged",
+            (json_int_t)v[i].flagged, "queued", (json_int_t)v[i].queued,
+            "confirmed", (json_int_t)v[i].confirmed, "dismissed",
+            (json_int_t)v[i].dismissed, "not_a_complaint",
+            (json_int_t)v[i].not_a_complaint, "precision",
+            v[i].precision < 0 ? json_null() : json_real(v[i].precision)));
+    ear_rule_feedback_free(v, n);
+    return ear_web__json(req, 200, a ? json_pack("{s:o}", "rules", a) : NULL);
+}
+
+enum MHD_Result ear_web__api_users(struct web_req *req)
+{
+    struct ear_web_user *u = NULL;
+    struct ear_error err;
+    struct ear_store *st;
+    enum MHD_Result ret;
+    size_t n = 0;
+    json_t *a;
+    int rc;
+
+    st = store_or_fail(req, &ret);
+    if (!st)
+        return ret;
+    ear_error_clear(&err);
+    rc = ear_web__users_merge(&u, &n, req->set->users, req->set->nusers, st,
+                              &err);
+    if (rc < 0)
+        return ear_web__fail(req, rc, &err);
+    a = json_array();
+    for (size_t i = 0; a && i < n; i++) {
+        if (u[i].role == EAR_ROLE_NONE)
+            continue; /* a password row left behind by a removed user */
+        json_array_append_new(a, json_pack("{s:s, s:s?, s:s}", "name",
+                                           u[i].name, "team", u[i].team,
+                                           "role", ear_role_name(u[i].role)));
+    }
+    ear_web_users_free(u, n);
+    return ear_web__json(req, 200, a ? json_pack("{s:o}", "users", a) : NULL);
+}

@@ -1,0 +1,400 @@
+/* The outbox: rows written with the queue row (and rolled back with it),
+ * per-sink filters, delivery to JSON Lines files, failures with
+ * exponential backoff and nothing lost, retry regardless of backoff,
+ * max_per_hour folding into one summary, a misconfigured sink whose alerts
+ * wait and are filtered once it is fixed, and "-" through the caller's
+ * writer. Fixed clocks; no network. */
+#include <jansson.h>
+#include <sqlite3.h>
+#include <sys/stat.h>
+
+#include "fixture.h"
+
+static int seq;
+
+static const char *const head =
+    "sources:\n"
+    "  - name: shop\n    url: feeds/s.xml\n    brand: Acme\n"
+    "brands:\n  - name: Acme\n  - name: Brightcart\n"
+    "routing:\n"
+    "  - team: billing\n    categories: [billing]\n"
+    "  - team: logistics\n    categories: [delivery]\n"
+    "teams:\n  - name: billing\n  - name: logistics\n  - name: support\n"
+    "default_team: support\n";
+
+static struct ear_config *config(const char *name, const char *sinks)
+{
+    char yaml[4096];
+
+    snprintf(yaml, sizeof yaml, "%s%s", head, sinks);
+    return fx_config(name, yaml);
+}
+
+static int64_t add(struct ear_store *st, const struct ear_config *cfg,
+                   const char *cat, enum ear_severity sev, const char *brand,
+                   int64_t now)
+{
+    struct fx_mention fm = {0};
+    char key[32];
+    char url[64];
+
+    snprintf(key, sizeof key, "k%d", ++seq);
+    snprintf(url, sizeof url, "https://example.org/r/%d", seq);
+    fm.source = "shop";
+    fm.key = key;
+    fm.title = "Wrong \"invoice\"\n<b>again</b>";
+    fm.text = "invoice wrong, charged twice";
+    fm.url = url;
+    fm.reach = -1;
+    fm.flag = 1;
+    fm.severity = sev;
+    fm.categories[0] = cat;
+    fm.brand = brand;
+    fm.rule = "en.billing.invoice";
+    fm.first_seen = now;
+    fx_clock(now);
+    return fx_queue(st, cfg, &fm, now);
+}
+
+static int64_t count(struct ear_store *st, const char *where)
+{
+    char sql[512];
+    sqlite3_stmt *q = NULL;
+    int64_t n = -1;
+
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM outbox WHERE %s", where);
+    if (sqlite3_prepare_v2(ear_store_db(st), sql, -1, &q, NULL) != SQLITE_OK)
+        return -1;
+    if (sqlite3_step(q) == SQLITE_ROW)
+        n = sqlite3_column_int64(q, 0);
+    sqlite3_finalize(q);
+    return n;
+}
+
+static size_t file_lines(const char *path, json_t **last)
+{
+    FILE *f = fopen(path, "r");
+    char line[65536];
+    size_t n = 0;
+
+    if (last)
+        *last = NULL;
+    if (!f)
+        return 0;
+    while (fgets(line, sizeof line, f)) {
+        json_t *j = json_loads(line, 0, NULL);
+
+        CHECK(j != NULL); /* every line is one JSON object */
+        n++;
+        if (last) {
+            json_decref(*last);
+            *last = j;
+        } else {
+            json_decref(j);
+        }
+    }
+    fclose(f);
+    return n;
+}
+
+static void deliver(struct ear_store *st, const struct ear_config *cfg,
+                    int64_t now, int force, struct ear_delivery_stats *s)
+{
+    struct ear_error err = {0};
+
+    fx_clock(now);
+    CHECK_INT(ear_outbox_deliver(st, cfg, now, force, NULL, NULL, NULL, s,
+                                 &err), 0);
+}
+
+/* Rows per sink filter, written and rolled back with the queue row. */
+static void test_filters(void)
+{
+    struct ear_store *st = fx_store("filters.db");
+    struct ear_config *cfg = config("filters.yml",
+        "sinks:\n"
+        "  - {name: every, type: jsonl, path: every.jsonl}\n"
+        "  - {name: high, type: jsonl, path: high.jsonl, severity: high}\n"
+        "  - {name: billing, type: jsonl, path: b.jsonl,"
+        " categories: [billing]}\n"
+        "  - {name: logi, type: jsonl, path: l.jsonl, teams: [logistics]}\n"
+        "  - {name: bright, type: jsonl, path: br.jsonl,"
+        " brands: [Brightcart]}\n"
+        "  - {name: inc, type: jsonl, path: i.jsonl, incidents_only: true}\n"
+        "  - {name: off, type: jsonl, path: o.jsonl, enabled: false}\n");
+    struct ear_error err = {0};
+    struct fx_mention fm = {0};
+    struct ear_mention m;
+    struct ear_verdict v;
+    int is_new = 0;
+
+    add(st, cfg, "billing", EAR_SEV_MEDIUM, "Acme", T0);
+    add(st, cfg, "delivery", EAR_SEV_HIGH, "Acme", T0);
+    add(st, cfg, "billing", EAR_SEV_LOW, "Brightcart", T0);
+    CHECK_INT(count(st, "sink = 'every'"), 3);
+    CHECK_INT(count(st, "sink = 'high'"), 1);
+    CHECK_INT(count(st, "sink = 'billing'"), 2);
+    CHECK_INT(count(st, "sink = 'logi'"), 1);
+    CHECK_INT(count(st, "sink = 'bright'"), 1);
+    CHECK_INT(count(st, "sink = 'inc'"), 0);
+    CHECK_INT(count(st, "sink = 'off'"), 0);
+    /* idempotent: queueing again adds nothing */
+    CHECK_INT(count(st, "1"), 8);
+
+    /* the outbox row goes with the queue row: an outer rollback takes
+     * both away */
+    fm.source = "shop";
+    fm.key = "rolled-back";
+    fm.text = "invoice wrong";
+    fm.reach = -1;
+    fm.flag = 1;
+    fm.severity = EAR_SEV_HIGH;
+    fm.categories[0] = "billing";
+    fx_put(st, &fm, &m, &v);
+    CHECK_INT(ear_store_begin(st, &err), 0);
+    CHECK_INT(ear_queue_add(st, cfg, &m, &v, T0, NULL, &is_new, &err), 0);
+    CHECK_INT(is_new, 1);
+    CHECK_INT(count(st, "1"), 11);
+    ear_store_rollback(st);
+    CHECK_INT(count(st, "1"), 8);
+    ear_mention_dispose(&m);
+    ear_verdict_dispose(&v);
+    ear_config_free(cfg);
+    ear_store_close(st);
+}
+
+/* Failure, backoff, nothing lost, retry, and the repaired sink. */
+static void test_failure_backoff(void)
+{
+    struct ear_store *st = fx_store("backoff.db");
+    struct ear_config *bad, *good;
+    struct ear_delivery_stats s;
+    struct ear_outbox_entry *e = NULL;
+    struct ear_error err = {0};
+    json_t *last = NULL;
+    char yaml[2048];
+    char file[1200];
+    size_t n = 0;
+
+    /* a path that is a directory: every write fails */
+    snprintf(file, sizeof file, "%s", fx_path("fail.jsonl"));
+    unlink(file);
+    mkdir(file, 0755);
+    snprintf(yaml, sizeof yaml, "sinks:\n  - {name: feed, type: jsonl, "
+             "path: '%s'}\n", file);
+    bad = config("bad.yml", yaml);
+    for (int i = 0; i < 3; i++)
+        add(st, bad, "billing", EAR_SEV_HIGH, "Acme", T0);
+
+    deliver(st, bad, T0, 0, &s);
+    CHECK_INT(s.sent, 0);
+    CHECK_INT(s.failed, 1); /* the sink is left alone after one failure */
+    CHECK_INT(s.waiting, 3);
+    CHECK_INT(s.nproblems, 1);
+    CHECK(strstr(s.problems[0], "sink 'feed'") != NULL);
+    CHECK(strstr(s.problems[0], "3 alerts wait") != NULL);
+    CHECK_INT(count(st, "attempts = 1 AND next_attempt = " "1795420860"), 1);
+    CHECK_INT(count(st, "next_attempt = 1795420860"), 3);
+    CHECK_INT(ear_outbox_list(st, 0, NULL, &e, &n, &err), 0);
+    CHECK_INT(n, 3);
+    if (n == 3) {
+        CHECK_STR(e[0].state, "pending");
+        CHECK(e[0].last_error && strstr(e[0].last_error, file) != NULL);
+        CHECK(e[1].last_error && strstr(e[1].last_error, "not tried") !=
+              NULL);
+    }
+    ear_outbox_entries_free(e, n);
+
+    /* not due yet: nothing is tried */
+    deliver(st, bad, T0 + 30, 0, &s);
+    CHECK_INT(s.failed, 0);
+    CHECK_INT(count(st, "attempts = 1"), 1);
+    /* due: the second failure doubles the wait (2 minutes) */
+    deliver(st, bad, T0 + 60, 0, &s);
+    CHECK_INT(s.failed, 1);
+    CHECK_INT(count(st, "attempts = 2 AND next_attempt = 1795420980"), 1);
+    /* retry ignores the backoff */
+    deliver(st, bad, T0 + 61, 1, &s);
+    CHECK_INT(s.failed, 1);
+    CHECK_INT(count(st, "attempts = 3 AND next_attempt = 1795421101"), 1);
+    CHECK_INT(count(st, "state = 'pending'"), 3);
+
+    /* repaired (same sink name, a writable path): everything arrives */
+    rmdir(file);
+    good = config("good.yml", yaml);
+    deliver(st, good, T0 + 62, 1, &s);
+    CHECK_INT(s.sent, 3);
+    CHECK_INT(s.waiting, 0);
+    CHECK_INT(file_lines(file, &last), 3);
+    if (last) {
+        CHECK_STR(json_string_value(json_object_get(last, "event")),
+                  "mention");
+        CHECK_STR(json_string_value(json_object_get(last, "sink")), "feed");
+        CHECK_INT(strlen(json_string_value(json_object_get(last, "id"))),
+                  32);
+        CHECK_STR(json_string_value(json_object_get(last, "title")),
+                  "Wrong \"invoice\"\n<b>again</b>");
+        CHECK_STR(json_string_value(json_object_get(last, "team")),
+                  "billing");
+        CHECK(json_string_value(json_object_get(last, "summary")) != NULL);
+    }
+    json_decref(last);
+    CHECK_INT(count(st, "state = 'sent' AND sent_at = 1795420862"), 3);
+    /* delivered once: a second pass sends nothing */
+    deliver(st, good, T0 + 3600, 1, &s);
+    CHECK_INT(s.sent, 0);
+    CHECK_INT(file_lines(file, NULL), 3);
+    ear_config_free(bad);
+    ear_config_free(good);
+    ear_store_close(st);
+}
+
+/* max_per_hour 3: two alerts and one summary of the rest; later in the
+ * hour the excess waits in a summary until a slot frees. */
+static void test_folding(void)
+{
+    struct ear_store *st = fx_store("fold.db");
+    struct ear_config *cfg;
+    struct ear_delivery_stats s;
+    json_t *last = NULL;
+    char yaml[2048];
+    char file[1200];
+
+    snprintf(file, sizeof file, "%s", fx_path("fold.jsonl"));
+    unlink(file);
+    snprintf(yaml, sizeof yaml, "sinks:\n  - {name: chat, type: jsonl, "
+             "path: '%s', max_per_hour: 3}\n", file);
+    cfg = config("fold.yml", yaml);
+    for (int i = 0; i < 7; i++)
+        add(st, cfg, i == 6 ? "delivery" : "billing",
+            i == 6 ? EAR_SEV_CRITICAL : EAR_SEV_MEDIUM, "Acme", T0);
+    deliver(st, cfg, T0, 0, &s);
+    CHECK_INT(s.sent, 3);
+    CHECK_INT(s.folded, 5);
+    CHECK_INT(file_lines(file, &last), 3);
+    if (last) {
+        CHECK_STR(json_string_value(json_object_get(last, "event")),
+                  "summary");
+        CHECK_INT(json_integer_value(json_object_get(last, "count")), 5);
+        CHECK_INT(json_array_size(json_object_get(last, "items")), 5);
+    }
+    json_decref(last);
+    /* the critical one went out on its own, first */
+    CHECK_INT(count(st, "kind = 'mention' AND state = 'sent' AND"
+                        " severity = 4"), 1);
+    CHECK_INT(count(st, "state = 'folded'"), 5);
+
+    /* 20 minutes later, two more: no slot until T0 + 1h */
+    add(st, cfg, "billing", EAR_SEV_HIGH, "Acme", T0 + 1200);
+    add(st, cfg, "billing", EAR_SEV_HIGH, "Acme", T0 + 1200);
+    deliver(st, cfg, T0 + 1200, 0, &s);
+    CHECK_INT(s.sent, 0);
+    CHECK_INT(s.folded, 2);
+    CHECK_INT(s.waiting, 1); /* one summary holds both */
+    CHECK_INT(count(st, "kind = 'summary' AND state = 'pending' AND"
+                        " next_attempt = 1795424400"), 1);
+    deliver(st, cfg, T0 + 3599, 0, &s);
+    CHECK_INT(s.sent, 0);
+    deliver(st, cfg, T0 + 3601, 0, &s);
+    CHECK_INT(s.sent, 1);
+    CHECK_INT(file_lines(file, &last), 4);
+    if (last)
+        CHECK_INT(json_integer_value(json_object_get(last, "count")), 2);
+    json_decref(last);
+    /* nothing lost: every mention alert was sent or folded into a sent
+     * summary */
+    CHECK_INT(count(st, "kind = 'mention' AND NOT (state = 'sent' OR"
+                        " (state = 'folded' AND folded_into IN (SELECT id"
+                        " FROM outbox WHERE state = 'sent')))"), 0);
+    ear_config_free(cfg);
+    ear_store_close(st);
+}
+
+/* A sink with a mistake: its alerts wait (all of them, unfiltered), the
+ * mistake is reported with its position; once fixed, the filter applies. */
+static void test_misconfigured(void)
+{
+    struct ear_store *st = fx_store("miscfg.db");
+    struct ear_config *bad, *good;
+    struct ear_delivery_stats s;
+    struct ear_error err = {0};
+    char file[1200];
+    char yaml[2048];
+
+    snprintf(file, sizeof file, "%s", fx_path("mis.jsonl"));
+    unlink(file);
+    snprintf(yaml, sizeof yaml, "sinks:\n  - name: ops\n    type: jsonl\n"
+             "    path: '%s'\n    severity: hihg\n", file);
+    bad = config("mis.yml", yaml);
+    CHECK_INT(ear_output_check(bad, &err), EAR_EINVAL);
+    CHECK(strstr(err.text, "mis.yml:22:15:") != NULL);
+    CHECK(strstr(err.text, "hihg") != NULL);
+    add(st, bad, "billing", EAR_SEV_LOW, "Acme", T0);
+    add(st, bad, "billing", EAR_SEV_HIGH, "Acme", T0);
+    CHECK_INT(count(st, "checked = 0"), 2);
+    deliver(st, bad, T0, 0, &s);
+    CHECK_INT(s.sent, 0);
+    CHECK_INT(s.nproblems, 1);
+    CHECK(strstr(s.problems[0], "misconfigured") != NULL);
+    CHECK(strstr(s.problems[0], "hihg") != NULL);
+    CHECK_INT(count(st, "last_error LIKE '%hihg%'"), 2);
+
+    snprintf(yaml, sizeof yaml, "sinks:\n  - name: ops\n    type: jsonl\n"
+             "    path: '%s'\n    severity: high\n", file);
+    good = config("mis2.yml", yaml);
+    CHECK_INT(ear_output_check(good, &err), 0);
+    deliver(st, good, T0 + 10, 0, &s);
+    CHECK_INT(s.sent, 1);
+    CHECK_INT(s.skipped, 1);
+    CHECK_INT(file_lines(file, NULL), 1);
+    ear_config_free(bad);
+    ear_config_free(good);
+    ear_store_close(st);
+}
+
+struct capture {
+    struct ear_buf b;
+};
+
+static int capture_write(const char *p, size_t n, void *payload)
+{
+    struct capture *c = payload;
+
+    return ear_buf_addn(&c->b, p, n);
+}
+
+/* path "-": the caller's writer; without one, the alert waits. */
+static void test_stdout(void)
+{
+    struct ear_store *st = fx_store("stdout.db");
+    struct ear_config *cfg = config("stdout.yml", "sinks:\n  - {name: out, "
+                                    "type: jsonl, path: '-'}\n");
+    struct ear_delivery_stats s;
+    struct ear_error err = {0};
+    struct capture c;
+
+    ear_buf_init(&c.b, 1 << 20);
+    add(st, cfg, "billing", EAR_SEV_HIGH, "Acme", T0);
+    deliver(st, cfg, T0, 0, &s);
+    CHECK_INT(s.failed, 1);
+    CHECK_INT(ear_outbox_deliver(st, cfg, T0 + 1, 1, "out", capture_write,
+                                 &c, &s, &err), 0);
+    CHECK_INT(s.sent, 1);
+    CHECK(c.b.len > 0 && c.b.ptr[c.b.len - 1] == '\n');
+    CHECK(strstr(ear_buf_str(&c.b), "\"event\":\"mention\"") != NULL);
+    CHECK_INT(ear_outbox_deliver(st, cfg, T0 + 1, 1, "nope", NULL, NULL, &s,
+                                 &err), EAR_ENOTFOUND);
+    ear_buf_dispose(&c.b);
+    ear_config_free(cfg);
+    ear_store_close(st);
+}
+
+int main(void)
+{
+    test_filters();
+    test_failure_backoff();
+    test_folding();
+    test_misconfigured();
+    test_stdout();
+    return check_result();
+}

@@ -44,6 +44,17 @@ int ear_analyzer_check(struct ear_analyzer *an, const char *text, size_t len,
                        const char *lang, double rating,
                        struct ear_verdict *out, struct ear_error *err);
 
+/* Like ear_analyzer_check(), for a caller that reads the verdict and is
+ * done with it before the next call: *out is borrowed from the analyzer,
+ * valid until the next check of any kind on an or ear_analyzer_free();
+ * never dispose it. Spares the allocations an owned verdict needs, which
+ * cost as much as the analysis itself (earshot check --jsonl). On failure
+ * *out is NULL. */
+int ear_analyzer_check_borrowed(struct ear_analyzer *an, const char *text,
+                                size_t len, const char *lang, double rating,
+                                const struct ear_verdict **out,
+                                struct ear_error *err);
+
 /* Whether verdicts carry their one-line explanation (ear_verdict's
  * explain): on by default. Off spares building a string nobody reads
  * (earshot check --jsonl prints none). */

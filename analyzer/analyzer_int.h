@@ -59,7 +59,9 @@ struct ear_tok {
     uint16_t quest;    /* '?' right after this token */
 };
 
-enum { EAR_UF_CONTRAST = 1, EAR_UF_CONCESS = 2 };
+enum { EAR_UF_CONTRAST = 1, EAR_UF_CONCESS = 2,
+       EAR_UF_INQUIRY = 4 /* sentences: a question that asks (opens with an
+                             inquiry word, ends with '?') */ };
 
 struct ear_unit {      /* a clause or a sentence */
     uint32_t t0, t1;   /* token range [t0, t1) */
@@ -127,6 +129,9 @@ struct ear_term {
     uint32_t node;     /* owning TERMS node, EAR_NONE for lexicon */
     uint8_t lexkind;
     uint8_t langmask;
+    uint8_t selfneg;   /* a sentiment phrase that opens with a negator word
+                          ("not acceptable", "no help"): no outer negator
+                          flips it */
     float weight;
     uint32_t nwords;
     uint32_t anchor;   /* the word the index keys on: the most specific
@@ -243,6 +248,7 @@ struct ear_rule {
     /* per-text scratch */
     uint32_t gen;
     uint8_t unit_ok;   /* fired in a unit that does not read positive */
+    uint8_t asked;     /* fired only inside questions that ask */
 };
 
 struct ear_pack {
@@ -317,6 +323,15 @@ struct ear_analyzer {
     size_t nhits, hitcap;
     struct ear_unit *clauses, *sents;
     size_t nclauses, nsents, unitcap, sentcap;
+    /* the verdict ear_analyzer_check_borrowed() lends: its arrays and
+     * match texts live here, its other strings are the rules' own */
+    struct ear_verdict bv;
+    char **bcats;
+    size_t bcatcap;
+    struct ear_match *bmatches;
+    size_t bmatchcap;
+    char *barena;      /* the match texts, NUL-terminated, one after another */
+    size_t barenacap;
     struct ear_wcent *wcache; /* EAR_WC_SLOTS entries */
     uint32_t *wterms;  /* terms of the current word (cache miss) */
     size_t wtermcap;
@@ -343,8 +358,10 @@ char *ear_an__strdup(struct ear_analyzer *an, const char *s, size_t n);
  * Then ear_an__verdict() builds the caller's verdict. */
 int ear_an__run(struct ear_analyzer *an, const char *text, size_t len,
                 int lang, double rating);
+/* borrowed = 1 builds an->bv, whose strings the analyzer owns (see
+ * ear_analyzer_check_borrowed()); 0 an owned verdict. */
 int ear_an__verdict(struct ear_analyzer *an, const char *field_split_name,
-                    size_t split, struct ear_verdict *out);
+                    size_t split, struct ear_verdict *out, int borrowed);
 int ear_an__rule_fired(const struct ear_analyzer *an, uint32_t rule);
 
 /* brand.c */

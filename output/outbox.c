@@ -353,6 +353,18 @@ int ear_output__outbox_add(struct ear_store *st,
                                ear_strerror(rc));
             break;
         }
+        /* led by the queue (or incident) id, so new keys go to the end of
+         * the unique index instead of all over it */
+        {
+            char hash[25];
+
+            memcpy(hash, idem, 24);
+            hash[24] = '\0';
+            snprintf(idem, sizeof idem, "%08llx%s",
+                     (unsigned long long)(queue_id > 0 ? queue_id
+                                                       : incident_id) &
+                         0xffffffffULL, hash);
+        }
         rc = ear_store_stmt(st, &q, sql_insert, err);
         if (rc < 0)
             break;

@@ -29,6 +29,29 @@
 #define EAR_OUTPUT_ITEM_FROM \
     " FROM queue q LEFT JOIN mentions m ON m.id = q.mention_id"
 
+/* An open item is overdue: not answered, past its deadline (?1 = now). */
+#define EAR_OUTPUT_OVERDUE \
+    "q.state IN ('new','assigned') AND q.first_response IS NULL" \
+    " AND q.due IS NOT NULL AND q.due < ?1"
+
+/* The priority order within open items that are all overdue or all not:
+ * the order of the indexes queue_overdue_prio and queue_open_prio. */
+#define EAR_OUTPUT_PRIO_ORDER \
+    " ORDER BY q.severity DESC, (q.rating IS NULL OR q.rating <= 0) ASC," \
+    " q.rating ASC, (q.reach IS NULL OR q.reach < 0) ASC, q.reach DESC," \
+    " q.created ASC, q.id ASC"
+
+#define EAR_OUTPUT_ITEM_JOIN " LEFT JOIN mentions m ON m.id = q.mention_id"
+
+/* A page of items: the queue rows are filtered, ordered and cut to the
+ * page first (prefix + WHERE + order + LIMIT), and only that page is
+ * joined with its mentions (outer), so a first page never reads the
+ * text of every open item. */
+#define EAR_OUTPUT_PAGE_PREFIX \
+    "SELECT " EAR_OUTPUT_ITEM_COLS " FROM (SELECT q.* FROM queue q"
+#define EAR_OUTPUT_PAGE_OUTER \
+    ") q LEFT JOIN mentions m ON m.id = q.mention_id" EAR_OUTPUT_ITEM_ORDER
+
 /* Priority order, see ear_queue_list(). */
 #define EAR_OUTPUT_ITEM_ORDER \
     " ORDER BY (q.state IN ('resolved','dismissed')) ASC, " \
@@ -50,6 +73,13 @@ int ear_output__prepare_filtered(struct ear_store *st,
                                  int64_t now, const char *prefix,
                                  const char *suffix, int with_limit,
                                  sqlite3_stmt **out, struct ear_error *err);
+/* The same with outer (may be NULL) appended after the LIMIT: for
+ * EAR_OUTPUT_PAGE_PREFIX / EAR_OUTPUT_PAGE_OUTER. */
+int ear_output__prepare_page(struct ear_store *st,
+                             const struct ear_queue_filter *f, int64_t now,
+                             const char *prefix, const char *suffix,
+                             int with_limit, const char *outer,
+                             sqlite3_stmt **out, struct ear_error *err);
 
 /* New copy of a text column, NULL for SQL NULL; *oom set on failure. */
 char *ear_output__col_str(sqlite3_stmt *stmt, int col, int *oom);

@@ -249,41 +249,42 @@ int ear_output__prepare_filtered(struct ear_store *st,
                                  const char *suffix, int with_limit,
                                  sqlite3_stmt **out, struct ear_error *err)
 {
-    static const struct ear_queue_filter none = EAR_QUEUE_FILTER_INIT;
-    struct ear_buf sql;
-    const char *binds[MAX_BINDS];
-    int nb = 0;
-    const char *and = " WHERE ";
-    sqlite3_stmt *stmt = NULL;
+    return ear_output__prepare_page(st, f, now, prefix, suffix, with_limit,
+                                    NULL, out, err);
+}
+
+/* Appends the filter's conditions to sql, the first preceded by *and
+ * (" WHERE " or " AND "), the state's only when with_state. Values go to
+ * binds as ?2, ?3, ... (?1 is now). */
+static int conds(struct ear_buf *sql, const struct ear_queue_filter *f,
+                 const char **and, int with_state, const char **binds,
+                 int *nb, struct ear_error *err)
+{
     int rc = 0;
 
-    if (!f)
-        f = &none;
-    ear_buf_init(&sql, 16384);
-    rc = ear_buf_adds(&sql, prefix);
-    if (rc < 0)
-        goto out;
-
+    *nb = 0;
 #define COND(text) do { \
-        rc = ear_buf_adds(&sql, and); \
+        rc = ear_buf_adds(sql, *and); \
         if (rc == 0) \
-            rc = ear_buf_adds(&sql, text); \
+            rc = ear_buf_adds(sql, text); \
         if (rc < 0) \
-            goto out; \
-        and = " AND "; \
+            return rc; \
+        *and = " AND "; \
     } while (0)
 #define COND_BIND(fmt, value) do { \
-        binds[nb] = (value); \
-        nb++; \
-        rc = ear_buf_adds(&sql, and); \
+        binds[*nb] = (value); \
+        (*nb)++; \
+        rc = ear_buf_adds(sql, *and); \
         if (rc == 0) \
-            rc = ear_buf_addf(&sql, fmt, nb + 1); \
+            rc = ear_buf_addf(sql, fmt, *nb + 1); \
         if (rc < 0) \
-            goto out; \
-        and = " AND "; \
+            return rc; \
+        *and = " AND "; \
     } while (0)
 
-    if (!f->state) {
+    if (!with_state) {
+        /* the caller has them */
+    } else if (!f->state) {
         if (!f->include_closed)
             COND("q.state IN " EAR_OUTPUT_OPEN_STATES);
     } else if (strcmp(f->state, "open") == 0) {
@@ -295,11 +296,10 @@ int ear_output__prepare_filtered(struct ear_store *st,
     } else if (ear_queue_state_valid(f->state)) {
         COND_BIND("q.state = ?%d", f->state);
     } else {
-        rc = ear_error_set(err, EAR_EINVAL, NULL, 0, 0,
-                           "unknown state '%s' (expected new, assigned, "
-                           "responded, resolved, dismissed, open, closed "
-                           "or all)", f->state);
-        goto out;
+        return ear_error_set(err, EAR_EINVAL, NULL, 0, 0,
+                             "unknown state '%s' (expected new, assigned, "
+                             "responded, resolved, dismissed, open, closed "
+                             "or all)", f->state);
     }
     if (f->team)
         COND_BIND("q.team = ?%d COLLATE NOCASE", f->team);
@@ -316,41 +316,116 @@ int ear_output__prepare_filtered(struct ear_store *st,
         COND_BIND("q.source = ?%d", f->source);
     if (f->lang)
         COND_BIND("q.lang = ?%d COLLATE NOCASE", f->lang);
-    if (f->overdue_only)
-        COND("q.state IN ('new','assigned') AND q.first_response IS NULL"
-             " AND q.due IS NOT NULL AND q.due < ?1");
+    if (f->overdue_only && with_state)
+        COND(EAR_OUTPUT_OVERDUE);
 #undef COND
 #undef COND_BIND
+    return 0;
+}
 
-    if (suffix) {
-        rc = ear_buf_adds(&sql, suffix);
-        if (rc < 0)
-            goto out;
-    }
-    if (with_limit && (f->limit > 0 || f->offset > 0)) {
-        rc = ear_buf_addf(&sql, " LIMIT %lld OFFSET %lld",
-                          f->limit > 0 ? (long long)f->limit : -1LL,
-                          (long long)f->offset);
-        if (rc < 0)
-            goto out;
-    }
-    if (sqlite3_prepare_v2(ear_store_db(st), ear_buf_str(&sql), -1, &stmt,
-                           NULL) != SQLITE_OK) {
-        rc = db_err(st, err, "query queue");
-        goto out;
-    }
+static int prepare_bind(struct ear_store *st, const struct ear_buf *sql,
+                        int64_t now, const char **binds, int nb,
+                        sqlite3_stmt **out, struct ear_error *err)
+{
+    sqlite3_stmt *stmt = NULL;
+
+    if (sqlite3_prepare_v2(ear_store_db(st), ear_buf_str(sql), -1, &stmt,
+                           NULL) != SQLITE_OK)
+        return db_err(st, err, "query queue");
     /* Binding ?1 is harmless when the statement does not use it. */
     if (sqlite3_bind_parameter_count(stmt) >= 1)
         sqlite3_bind_int64(stmt, 1, (sqlite3_int64)now);
     for (int i = 0; i < nb; i++)
         sqlite3_bind_text(stmt, i + 2, binds[i], -1, SQLITE_TRANSIENT);
     *out = stmt;
-    stmt = NULL;
-out:
+    return 0;
+}
+
+int ear_output__prepare_page(struct ear_store *st,
+                             const struct ear_queue_filter *f, int64_t now,
+                             const char *prefix, const char *suffix,
+                             int with_limit, const char *outer,
+                             sqlite3_stmt **out, struct ear_error *err)
+{
+    static const struct ear_queue_filter none = EAR_QUEUE_FILTER_INIT;
+    struct ear_buf sql;
+    const char *binds[MAX_BINDS];
+    const char *and = " WHERE ";
+    int nb = 0;
+    int rc = 0;
+
+    if (!f)
+        f = &none;
+    ear_buf_init(&sql, 16384);
+    rc = ear_buf_adds(&sql, prefix);
+    if (rc == 0)
+        rc = conds(&sql, f, &and, 1, binds, &nb, err);
+    if (rc == 0 && suffix)
+        rc = ear_buf_adds(&sql, suffix);
+    if (rc == 0 && with_limit && (f->limit > 0 || f->offset > 0))
+        rc = ear_buf_addf(&sql, " LIMIT %lld OFFSET %lld",
+                          f->limit > 0 ? (long long)f->limit : -1LL,
+                          (long long)f->offset);
+    if (rc == 0 && outer)
+        rc = ear_buf_adds(&sql, outer);
+    if (rc == 0)
+        rc = prepare_bind(st, &sql, now, binds, nb, out, err);
     if (rc == EAR_ENOMEM || rc == EAR_ETOOBIG)
         ear_error_set(err, rc, NULL, 0, 0, "building queue query: %s",
                       ear_strerror(rc));
-    sqlite3_finalize(stmt);
+    ear_buf_dispose(&sql);
+    return rc;
+}
+
+/* The open items' pages, from two indexes that hold them in priority
+ * order (migration 5): the overdue ones (queue_overdue_prio) and the rest
+ * (queue_open_prio), each cut to limit + offset before they are merged
+ * and joined with their mentions. A first page reads about a page of rows
+ * instead of sorting every open item. */
+static int prepare_open_page(struct ear_store *st,
+                             const struct ear_queue_filter *f, int64_t now,
+                             sqlite3_stmt **out, struct ear_error *err)
+{
+    struct ear_buf sql;
+    const char *binds[MAX_BINDS];
+    const char *and;
+    long long n = f->limit > 0 ? (long long)(f->limit + f->offset) : -1LL;
+    int nb = 0;
+    int rc;
+
+    ear_buf_init(&sql, 16384);
+    rc = ear_buf_adds(&sql, "SELECT " EAR_OUTPUT_ITEM_COLS " FROM ("
+                      "SELECT * FROM (SELECT q.* FROM queue q INDEXED BY "
+                      "queue_overdue_prio WHERE " EAR_OUTPUT_OVERDUE);
+    and = " AND ";
+    if (rc == 0)
+        rc = conds(&sql, f, &and, 0, binds, &nb, err);
+    if (rc == 0)
+        rc = ear_buf_addf(&sql, EAR_OUTPUT_PRIO_ORDER " LIMIT %lld)", n);
+    if (rc == 0 && !f->overdue_only) {
+        rc = ear_buf_adds(&sql, " UNION ALL SELECT * FROM (SELECT q.* FROM "
+                          "queue q INDEXED BY queue_open_prio WHERE q.state "
+                          "IN " EAR_OUTPUT_OPEN_STATES " AND NOT ("
+                          EAR_OUTPUT_OVERDUE ")");
+        and = " AND ";
+        if (rc == 0)
+            rc = conds(&sql, f, &and, 0, binds, &nb, err);
+        if (rc == 0)
+            rc = ear_buf_addf(&sql, EAR_OUTPUT_PRIO_ORDER " LIMIT %lld)",
+                              n);
+    }
+    if (rc == 0)
+        rc = ear_buf_adds(&sql, ") q" EAR_OUTPUT_ITEM_JOIN
+                          EAR_OUTPUT_ITEM_ORDER);
+    if (rc == 0 && (f->limit > 0 || f->offset > 0))
+        rc = ear_buf_addf(&sql, " LIMIT %lld OFFSET %lld",
+                          f->limit > 0 ? (long long)f->limit : -1LL,
+                          (long long)f->offset);
+    if (rc == 0)
+        rc = prepare_bind(st, &sql, now, binds, nb, out, err);
+    if (rc == EAR_ENOMEM || rc == EAR_ETOOBIG)
+        ear_error_set(err, rc, NULL, 0, 0, "building queue query: %s",
+                      ear_strerror(rc));
     ear_buf_dispose(&sql);
     return rc;
 }
@@ -595,10 +670,13 @@ int ear_queue_list(struct ear_store *st, const struct ear_queue_filter *f,
 
     *items = NULL;
     *n = 0;
-    rc = ear_output__prepare_filtered(st, f, now,
-                                      "SELECT " EAR_OUTPUT_ITEM_COLS
-                                      EAR_OUTPUT_ITEM_FROM,
-                                      EAR_OUTPUT_ITEM_ORDER, 1, &stmt, err);
+    if (f && (f->state ? strcmp(f->state, "open") == 0
+                       : !f->include_closed))
+        rc = prepare_open_page(st, f, now, &stmt, err);
+    else
+        rc = ear_output__prepare_page(st, f, now, EAR_OUTPUT_PAGE_PREFIX,
+                                      EAR_OUTPUT_ITEM_ORDER, 1,
+                                      EAR_OUTPUT_PAGE_OUTER, &stmt, err);
     if (rc < 0)
         return rc;
     while ((step = sqlite3_step(stmt)) == SQLITE_ROW) {
@@ -1300,10 +1378,9 @@ int ear_queue_export(struct ear_store *st, const struct ear_queue_filter *f,
                              "jsonl)", format ? format : "");
     csv = strcmp(format, "csv") == 0;
     ear_buf_init(&b, EAR_BUF_MAX_DEFAULT);
-    rc = ear_output__prepare_filtered(st, f, now,
-                                      "SELECT " EAR_OUTPUT_ITEM_COLS
-                                      EAR_OUTPUT_ITEM_FROM,
-                                      EAR_OUTPUT_ITEM_ORDER, 1, &stmt, err);
+    rc = ear_output__prepare_page(st, f, now, EAR_OUTPUT_PAGE_PREFIX,
+                                  EAR_OUTPUT_ITEM_ORDER, 1,
+                                  EAR_OUTPUT_PAGE_OUTER, &stmt, err);
     if (rc < 0)
         return rc;
     if (csv) {

@@ -218,9 +218,9 @@ static char *like_pattern(const char *q)
 }
 
 #define SEARCH_JOIN \
-    " JOIN mentions m ON m.id = q.mention_id AND (" \
-    "m.title LIKE ?99 ESCAPE '\\' OR m.text LIKE ?99 ESCAPE '\\' OR " \
-    "m.author LIKE ?99 ESCAPE '\\' OR CAST(q.id AS TEXT) = ltrim(?98, '#'))"
+    " JOIN mentions ms ON ms.id = q.mention_id AND (" \
+    "ms.title LIKE ?99 ESCAPE '\\' OR ms.text LIKE ?99 ESCAPE '\\' OR " \
+    "ms.author LIKE ?99 ESCAPE '\\' OR CAST(q.id AS TEXT) = ltrim(?98, '#'))"
 
 static int prepare(struct ear_store *st, const struct ear_queue_filter *f,
                    int64_t now, const char *prefix, const char *suffix,
@@ -237,21 +237,39 @@ static int prepare(struct ear_store *st, const struct ear_queue_filter *f,
     return rc;
 }
 
+/* Without a text search: the output stage's own list (which walks its
+ * priority indexes for open items). With one: the rows that match, sorted
+ * in priority order and cut to the page before they are joined with
+ * their mentions' text, the same way. */
 static int list_items(json_t *items, struct ear_store *st,
                       const struct ear_queue_filter *f, int64_t now,
                       const char *q, const char *pattern,
                       struct ear_error *err)
 {
+    struct ear_queue_item *v = NULL;
     sqlite3_stmt *s = NULL;
-    int rc, step;
+    size_t n = 0;
+    int rc = 0, step;
 
-    rc = prepare(st, f, now,
-                 q ? "SELECT " EAR_OUTPUT_ITEM_COLS " FROM queue q"
-                     SEARCH_JOIN
-                   : "SELECT " EAR_OUTPUT_ITEM_COLS EAR_OUTPUT_ITEM_FROM,
-                 EAR_OUTPUT_ITEM_ORDER, 1, q, pattern, &s, err);
+    if (!q) {
+        rc = ear_queue_list(st, f, now, &v, &n, err);
+        for (size_t i = 0; rc == 0 && i < n; i++)
+            if (json_array_append_new(items, ear_queue_item_json(&v[i])) < 0)
+                rc = ear_error_set(err, EAR_ENOMEM, NULL, 0, 0,
+                                   "out of memory");
+        ear_queue_items_free(v, n);
+        return rc;
+    }
+    rc = ear_output__prepare_page(st, f, now,
+                                  "SELECT " EAR_OUTPUT_ITEM_COLS
+                                  " FROM (SELECT q.* FROM queue q"
+                                  SEARCH_JOIN,
+                                  EAR_OUTPUT_ITEM_ORDER, 1,
+                                  EAR_OUTPUT_PAGE_OUTER, &s, err);
     if (rc < 0)
         return rc;
+    sqlite3_bind_text(s, 98, q, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(s, 99, pattern, -1, SQLITE_TRANSIENT);
     while ((step = sqlite3_step(s)) == SQLITE_ROW) {
         struct ear_queue_item it;
 
@@ -908,20 +926,119 @@ enum MHD_Result ear_web__api_incidents(struct web_req *req)
                                      : NULL);
 }
 
+/* One number from sql with ?1 bound to a time. */
+static int kpi_num(int64_t *out, struct ear_store *st, const char *sql,
+                   int64_t t, struct ear_error *err)
+{
+    struct sqlite3_stmt *s;
+    int rc = ear_store_stmt(st, &s, sql, err);
+
+    *out = 0;
+    if (rc < 0)
+        return rc;
+    sqlite3_bind_int64(s, 1, (sqlite3_int64)t);
+    if (sqlite3_step(s) == SQLITE_ROW)
+        *out = sqlite3_column_int64(s, 0);
+    else
+        rc = ear_store_error(st, err, "KPIs");
+    sqlite3_reset(s);
+    return rc;
+}
+
+/* Open and overdue items per team, most open first. The store's index
+ * over (team, state, first_response, due) answers it without reading the
+ * queue rows; when a schema lacks it, the same query runs without the
+ * hint. */
+static int kpi_teams(json_t *a, struct ear_store *st, int64_t now,
+                     struct ear_error *err)
+{
+#define KPI_TEAMS(hint) \
+    "SELECT coalesce(team, ''), count(*), sum(state IN ('new','assigned')" \
+    " AND first_response IS NULL AND due IS NOT NULL AND due < ?1)" \
+    " FROM queue" hint " WHERE state IN ('new','assigned','responded')" \
+    " GROUP BY team COLLATE NOCASE ORDER BY 2 DESC, 1"
+    static const char hinted[] = KPI_TEAMS(" INDEXED BY queue_team_open");
+    static const char plain[] = KPI_TEAMS("");
+#undef KPI_TEAMS
+    struct sqlite3_stmt *s;
+    struct ear_error ignore;
+    int rc, step;
+
+    if (ear_store_stmt(st, &s, hinted, &ignore) < 0) {
+        rc = ear_store_stmt(st, &s, plain, err);
+        if (rc < 0)
+            return rc;
+    }
+    sqlite3_bind_int64(s, 1, (sqlite3_int64)now);
+    while ((step = sqlite3_step(s)) == SQLITE_ROW)
+        json_array_append_new(a, json_pack(
+            "{s:s, s:I, s:I}", "team", (const char *)sqlite3_column_text(s, 0),
+            "open", (json_int_t)sqlite3_column_int64(s, 1), "overdue",
+            (json_int_t)sqlite3_column_int64(s, 2)));
+    rc = step == SQLITE_DONE ? 0 : ear_store_error(st, err, "KPIs");
+    sqlite3_reset(s);
+    return rc;
+}
+
+/* The median time to a first response of the items first answered since
+ * t; -1 when none was. */
+static int kpi_median(int64_t *out, struct ear_store *st, int64_t t,
+                      struct ear_error *err)
+{
+    static const char count[] =
+        "SELECT count(*) FROM queue WHERE first_response >= ?1";
+    static const char nth[] =
+        "SELECT first_response - created FROM queue"
+        " WHERE first_response >= ?1 ORDER BY 1 LIMIT 1 OFFSET ?2";
+    struct sqlite3_stmt *s;
+    int64_t n;
+    int rc;
+
+    *out = -1;
+    rc = kpi_num(&n, st, count, t, err);
+    if (rc < 0 || n == 0)
+        return rc;
+    rc = ear_store_stmt(st, &s, nth, err);
+    if (rc < 0)
+        return rc;
+    sqlite3_bind_int64(s, 1, (sqlite3_int64)t);
+    sqlite3_bind_int64(s, 2, (sqlite3_int64)(n / 2));
+    if (sqlite3_step(s) == SQLITE_ROW)
+        *out = sqlite3_column_int64(s, 0);
+    else
+        rc = ear_store_error(st, err, "KPIs");
+    sqlite3_reset(s);
+    return rc;
+}
+
 enum MHD_Result ear_web__api_kpis(struct web_req *req)
 {
     static const char *const states[] = {"new", "assigned", "responded",
                                          "resolved", "dismissed", NULL};
+    static const char q_mentions[] =
+        "SELECT count(*) FROM mentions WHERE first_seen >= ?1";
+    static const char q_flagged[] =
+        "SELECT count(*) FROM mentions m JOIN verdicts v"
+        " ON v.mention_id = m.id WHERE m.first_seen >= ?1 AND v.flag = 1";
+    static const char q_queued[] =
+        "SELECT count(*) FROM events WHERE kind = 'queued' AND at >= ?1";
+    static const char q_responded[] =
+        "SELECT count(*) FROM events WHERE kind = 'responded' AND at >= ?1";
+    static const char q_resolved[] =
+        "SELECT count(*) FROM events WHERE kind = 'resolved' AND at >= ?1";
+    static const char q_dismissed[] =
+        "SELECT count(*) FROM events WHERE kind = 'dismissed' AND at >= ?1";
     struct ear_queue_filter f = EAR_QUEUE_FILTER_INIT;
     struct ear_incident *inc = NULL;
     struct ear_error err;
     struct ear_store *st;
-    enum MHD_Result ret;
-    json_t *o = NULL, *by = NULL, *digest = NULL;
-    size_t n = 0, ninc = 0;
-    int64_t now = ear_now();
+    enum MHD_Result ret = MHD_NO;
+    json_t *o = NULL, *by = NULL, *day = NULL, *teams = NULL;
+    int64_t now = ear_now(), since = now - 86400, v, open = 0, median;
+    int64_t late = 0;
+    size_t ninc = 0, n;
     char *body;
-    int rc;
+    int rc = 0;
 
     st = store_or_fail(req, &ret);
     if (!st)
@@ -931,7 +1048,9 @@ enum MHD_Result ear_web__api_kpis(struct web_req *req)
     ear_error_clear(&err);
     o = json_object();
     by = json_object();
-    if (!o || !by) {
+    day = json_object();
+    teams = json_array();
+    if (!o || !by || !day || !teams) {
         rc = EAR_ENOMEM;
         goto out;
     }
@@ -941,32 +1060,49 @@ enum MHD_Result ear_web__api_kpis(struct web_req *req)
         if (rc < 0)
             goto out;
         json_object_set_new(by, states[i], json_integer((json_int_t)n));
+        if (i < 3)
+            open += (int64_t)n;
     }
-    f.state = "open";
-    rc = ear_queue_count(st, &f, now, &n, &err);
+    f.state = NULL;
+    rc = count_overdue(&late, st, &f, now, NULL, NULL, &err);
     if (rc < 0)
         goto out;
-    json_object_set_new(o, "open", json_integer((json_int_t)n));
-    f.overdue_only = 1;
-    rc = ear_queue_count(st, &f, now, &n, &err);
-    if (rc < 0)
-        goto out;
-    json_object_set_new(o, "overdue", json_integer((json_int_t)n));
-    json_object_set_new(o, "by_state", by);
-    by = NULL;
     rc = ear_incidents_list(st, 0, 0, 0, &inc, &ninc, &err);
     ear_incidents_free(inc, ninc);
     if (rc < 0)
         goto out;
+    json_object_set_new(o, "open", json_integer((json_int_t)open));
+    json_object_set_new(o, "overdue", json_integer((json_int_t)late));
     json_object_set_new(o, "incidents_open", json_integer((json_int_t)ninc));
-    /* the last 24 hours, as the digest counts them */
-    rc = ear_digest_build(&digest, st, NULL, now - 86400, now + 1, &err);
+    json_object_set_new(o, "by_state", by);
+    by = NULL;
+    rc = kpi_teams(teams, st, now, &err);
     if (rc < 0)
         goto out;
-    json_object_set(o, "period", json_object_get(digest, "period"));
-    json_object_set(o, "mentions", json_object_get(digest, "mentions"));
-    json_object_set(o, "queue", json_object_get(digest, "queue"));
-    json_object_set(o, "rating", json_object_get(digest, "rating"));
+    json_object_set_new(o, "by_team", teams);
+    teams = NULL;
+#define DAY(key, sql) do { \
+        rc = kpi_num(&v, st, sql, since, &err); \
+        if (rc < 0) \
+            goto out; \
+        json_object_set_new(day, key, json_integer((json_int_t)v)); \
+    } while (0)
+    DAY("mentions", q_mentions);
+    DAY("flagged", q_flagged);
+    DAY("queued", q_queued);
+    DAY("responded", q_responded);
+    DAY("resolved", q_resolved);
+    DAY("dismissed", q_dismissed);
+#undef DAY
+    rc = kpi_median(&median, st, since, &err);
+    if (rc < 0)
+        goto out;
+    json_object_set_new(day, "median_first_response_seconds",
+                        median < 0 ? json_null()
+                                   : json_integer((json_int_t)median));
+    json_object_set_new(day, "since", time_json(since));
+    json_object_set_new(o, "last_24h", day);
+    day = NULL;
     json_object_set_new(o, "generated", time_json(now));
     body = json_dumps(o, EAR_WEB_JSON_FLAGS);
     if (!body) {
@@ -977,7 +1113,8 @@ enum MHD_Result ear_web__api_kpis(struct web_req *req)
 out:
     json_decref(o);
     json_decref(by);
-    json_decref(digest);
+    json_decref(day);
+    json_decref(teams);
     if (rc < 0)
         return ear_web__fail(req, rc, &err);
     return ret;

@@ -137,9 +137,13 @@ if len(got) == len(tricky):
         else:
             check("error" in row and "flag" not in row,
                   f"tricky line {i + 1} refused", json.dumps(row))
-    check(got[0]["id"] == "e1" and got[0]["flag"] is True and any(
-        m["text"] == "never arrived" for m in got[0]["matches"]),
-        "escaped text decoded", json.dumps(got[0]))
+    texts = [m["text"] for m in got[0].get("matches", [])]
+    check(got[0].get("id") == "e1" and got[0].get("flag") is True and
+          "\U0001F621" in texts and "late" in texts,
+          "escaped text decoded (quotes, surrogate pair)", json.dumps(got[0]))
+    m = [m for m in got[0].get("matches", []) if m["text"] == "late"]
+    check(m and m[0]["start"] == len('café "'.encode()),
+          "offsets count the decoded bytes", json.dumps(m))
     check(got[1]["id"] == "e2" and got[1]["flag"] is True,
           "escaped key read as text", json.dumps(got[1]))
     check(got[2]["id"] == "e3" and got[2]["flag"] is True,

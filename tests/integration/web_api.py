@@ -307,8 +307,10 @@ try:
           "the demo's billing surge is an open incident", out[:300])
     st, r, out = req("GET", "/api/kpis", cookie=A)
     k = jbody(out)
-    check(st == 200 and k["open"] >= 40 and "by_state" in k and "mentions" in k and
-          k["incidents_open"] >= 1, "KPIs", out[:300])
+    check(st == 200 and k["open"] >= 40 and k["by_state"]["new"] >= 40 and
+          k["incidents_open"] >= 1 and k["last_24h"]["mentions"] >= 70 and
+          k["last_24h"]["queued"] == k["open"] and
+          sum(t["open"] for t in k["by_team"]) == k["open"], "KPIs", out[:300])
     st, r, out = req("GET", "/api/rules", cookie=A)
     check(st == 200 and any(x["rule"].startswith("hu.billing") for x in jbody(out)["rules"]),
           "rule feedback", out[:200])

@@ -852,7 +852,7 @@
       ev.preventDefault();
       return;
     }
-    if (ev.key === "Enter" && !ev.shiftKey) {
+    if (ev.key === "Enter" && !ev.shiftKey && ev.target.tagName !== "BUTTON") {
       ev.preventDefault();
       if (dlgSubmit) dlgSubmit();
     }

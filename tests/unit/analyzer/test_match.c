@@ -315,6 +315,142 @@ static void test_query(void)
     CHECK(ear_analyzer_set_brands(an, NULL, 0, &err) == 0);
 }
 
+/* The borrowed verdict says what the owned one says, over many texts in a
+ * row (its arrays and texts are reused), and stays readable until the
+ * next call; an owned check in between leaves it alone. */
+static void test_borrowed(void)
+{
+    static const char *const texts[] = {
+        "A számlán hibás az ÁFA, és a csomag késik.",
+        "Rossz.", "", "Nem rossz.", "Remek termék, de a csomag késik.",
+        "A számla hibás, a számla hibás, a számla hibás, rossz, rossz!",
+        "Köszönöm szépen, egy kis gond volt."
+    };
+    const struct ear_verdict *b = NULL;
+    struct ear_verdict v, keep;
+    struct ear_error err;
+    size_t i, k, round;
+
+    for (round = 0; round < 2; round++) {
+        for (i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+            const char *t = texts[i];
+            CHECK(ear_analyzer_check(an, t, strlen(t), "hu", 0, &v,
+                                     &err) == 0);
+            CHECK(ear_analyzer_check_borrowed(an, t, strlen(t), "hu", 0,
+                                              &b, &err) == 0 && b);
+            if (!b) {
+                ear_verdict_dispose(&v);
+                continue;
+            }
+            CHECK_INT(b->flag, v.flag);
+            CHECK(b->score == v.score);
+            CHECK_INT(b->severity, v.severity);
+            CHECK_STR(b->lang, v.lang);
+            CHECK_INT(b->ncategories, v.ncategories);
+            for (k = 0; k < v.ncategories && k < b->ncategories; k++)
+                CHECK_STR(b->categories[k], v.categories[k]);
+            CHECK((b->team == NULL) == (v.team == NULL));
+            if (b->team && v.team)
+                CHECK_STR(b->team, v.team);
+            CHECK_INT(b->nmatches, v.nmatches);
+            for (k = 0; k < v.nmatches && k < b->nmatches; k++) {
+                CHECK_STR(b->matches[k].rule, v.matches[k].rule);
+                CHECK_STR(b->matches[k].text, v.matches[k].text);
+                CHECK_STR(b->matches[k].field, v.matches[k].field);
+                CHECK_INT(b->matches[k].start, v.matches[k].start);
+                CHECK_INT(b->matches[k].end, v.matches[k].end);
+            }
+            ear_verdict_dispose(&v);
+        }
+    }
+    /* an owned check does not disturb the borrowed verdict */
+    CHECK(ear_analyzer_check_borrowed(an, texts[0], strlen(texts[0]), "hu",
+                                      0, &b, &err) == 0 && b);
+    CHECK(ear_analyzer_check(an, "Remek.", 6, "hu", 0, &keep, &err) == 0);
+    CHECK(b && b->flag == 1 && b->nmatches > 0 &&
+          strcmp(b->matches[0].rule, "hu.billing.wrong-vat") == 0);
+    ear_verdict_dispose(&keep);
+    /* failures leave *out NULL */
+    CHECK(ear_analyzer_check_borrowed(an, "x", 1, "fr", 0, &b, &err) ==
+          EAR_EINVAL);
+    CHECK(b == NULL);
+}
+
+/* The word cache keeps what the index says about a word per language and
+ * hashtag flag: a cached answer must never leak across either. */
+static void test_word_cache(void)
+{
+    struct ear_error err;
+    struct ear_analyzer *a2 = load_pack("cache.yml",
+        "lang: en\n"
+        "rules:\n"
+        "  - id: en.tag.only\n"
+        "    description: the hashtag only\n"
+        "    category: tone\n"
+        "    severity: low\n"
+        "    terms: [\"#boom\"]\n"
+        "  - id: en.delivery.delayed\n"
+        "    description: a delay\n"
+        "    category: delivery\n"
+        "    severity: low\n"
+        "    terms: [delayed]\n"
+        "lexicon:\n"
+        "  negative:\n"
+        "    - weight: 2\n"
+        "      words: [drat, \"not acceptable\"]\n"
+        "  positive:\n"
+        "    - weight: 2\n"
+        "      words: [lovely]\n"
+        "  negators: [no, not]\n"
+        "  inquiry:\n"
+        "    - weight: 0.5\n"
+        "      words: [any, will]\n", &err);
+    struct ear_analyzer *a3 = load_pack("cache-hu.yml",
+        "lang: hu\n"
+        "lexicon:\n"
+        "  negative:\n"
+        "    - weight: 2\n"
+        "      words: [\"rossz*\", unalmas]\n"
+        "  positive:\n"
+        "    - weight: 2\n"
+        "      words: [jobb]\n", &err);
+    int i;
+
+    CHECK(a2 != NULL && a3 != NULL);
+    if (!a2 || !a3) {
+        ear_analyzer_free(a2);
+        ear_analyzer_free(a3);
+        return;
+    }
+    for (i = 0; i < 3; i++) { /* the second and third round hit the cache */
+        CHECK_INT(fires(a2, "en.tag.only", "big #boom", "en"), 1);
+        CHECK_INT(fires(a2, "en.tag.only", "big boom", "en"), 0);
+        CHECK_INT(flags(a2, "drat", "en", 0), 1);
+        CHECK_INT(flags(a2, "drat", "hu", 0), 0); /* an en word */
+        /* a phrase with its own negation is not flipped by a negator
+         * before it */
+        CHECK_INT(flags(a2, "no reply is not acceptable", "en", 0), 1);
+        CHECK_INT(flags(a2, "not lovely", "en", 0), 1);
+        /* a complaint rule inside a question that asks is no complaint;
+         * it weighs half, like the question's words */
+        CHECK_INT(flags(a2, "Will my flight be delayed?", "en", 0), 0);
+        CHECK_INT(fires(a2, "en.delivery.delayed",
+                        "Will my flight be delayed?", "en"), 1);
+        CHECK_INT(flags(a2, "My flight is delayed.", "en", 0), 1);
+        CHECK_INT(flags(a2, "Why is my flight delayed?", "en", 0), 1);
+        /* a question, then the complaint as a statement */
+        CHECK_INT(flags(a2, "Will it ever come? It is delayed.", "en", 0), 1);
+        /* Hungarian superlatives take their comparative's entry */
+        CHECK_INT(flags(a3, "a legrosszabb", "hu", 0), 1);
+        CHECK_INT(flags(a3, "a legeslegrosszabb", "hu", 0), 1);
+        CHECK_INT(flags(a3, "a legunalmasabb", "hu", 0), 0); /* no '*' */
+        CHECK_INT(flags(a3, "legalább", "hu", 0), 0);
+        CHECK_INT(flags(a3, "a legjobb", "hu", 0), 0);
+    }
+    ear_analyzer_free(a2);
+    ear_analyzer_free(a3);
+}
+
 static void test_selftest_api(void)
 {
     size_t n = 0, failed = 9, i, count = ear_analyzer_rule_count(an);
@@ -356,6 +492,8 @@ int main(void)
     test_verdict();
     test_mention();
     test_query();
+    test_borrowed();
+    test_word_cache();
     test_selftest_api();
     ear_analyzer_free(an);
     return check_result();

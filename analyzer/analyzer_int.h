@@ -241,7 +241,8 @@ struct ear_rule {
     uint8_t scope;
     uint8_t needs_neg;
     uint8_t langmask;
-    uint8_t has_terms; /* some TERMS node: evaluated only after a hit */
+    uint8_t has_terms; /* fires only where one of its terms occurred:
+                          evaluated only after an index hit */
     uint32_t root;
     struct ear_test *tests;
     size_t ntests;

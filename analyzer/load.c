@@ -542,7 +542,6 @@ static int compile_matcher(struct ctx *c, uint32_t rule,
             rc = node_add_kid(c, all, kid);
         if (rc < 0)
             return rc;
-        c->an->rules[rule].has_terms = 1;
         npos++;
     }
     v = ear_ynode_get(map, "regex");
@@ -593,7 +592,6 @@ static int compile_matcher(struct ctx *c, uint32_t rule,
             rc = node_add_kid(c, all, kid);
         if (rc < 0)
             return rc;
-        c->an->rules[rule].has_terms = 1;
         npos++;
     }
     if (npos == 0)
@@ -1167,6 +1165,33 @@ static int check_ids(struct ear_analyzer *an, struct ear_error *err)
     return rc;
 }
 
+/* Can node hold only where one of its terms occurred? Then a rule whose
+ * root is such a node is evaluated only after an index hit; otherwise
+ * (a regex, a 'not', an 'any' with a branch of those) on every text. */
+static int needs_hit(const struct ear_analyzer *an, uint32_t ni)
+{
+    const struct ear_node *n = &an->nodes[ni];
+    uint32_t k;
+
+    switch (n->kind) {
+    case EAR_N_TERMS:
+    case EAR_N_NEAR:
+        return 1;
+    case EAR_N_ALL:
+        for (k = 0; k < n->nkids; k++)
+            if (needs_hit(an, n->kids[k]))
+                return 1;
+        return 0;
+    case EAR_N_ANY:
+        for (k = 0; k < n->nkids; k++)
+            if (!needs_hit(an, n->kids[k]))
+                return 0;
+        return n->nkids > 0;
+    default:
+        return 0;
+    }
+}
+
 /* Sentiment phrases whose first word is a negator of their language
  * carry their own negation: "no communication is not acceptable" must not
  * read "not acceptable" as flipped into praise. */
@@ -1260,8 +1285,10 @@ int ear_analyzer_new(struct ear_analyzer **out, const char *const *paths,
         rc = ear_error_set(err, rc, NULL, 0, 0, "out of memory");
         goto out;
     }
-    for (i = 0; i < an->nrules; i++)
+    for (i = 0; i < an->nrules; i++) {
+        an->rules[i].has_terms = (uint8_t)needs_hit(an, an->rules[i].root);
         nalw += !an->rules[i].has_terms;
+    }
     an->always = calloc(nalw ? nalw : 1, sizeof *an->always);
     an->md = pcre2_match_data_create(4, NULL);
     an->wcache = calloc(EAR_WC_SLOTS, sizeof *an->wcache);

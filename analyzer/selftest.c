@@ -351,8 +351,9 @@ int ear_analyzer_lint(struct ear_analyzer *an, ear_lint_cb cb, void *payload)
             }
         }
         if (rc == 0 && !r->has_terms) {
-            rc = ear_buf_addf(&l.msg, "regex-only rule runs on every text "
-                              "(add terms to prefilter it)");
+            rc = ear_buf_addf(&l.msg, "runs on every text: it can fire "
+                              "without any of its terms (a regex or a 'not' "
+                              "alone); add terms to prefilter it");
             if (rc == 0)
                 report(&l, 1, r->file, r->line, r->id);
         }

@@ -59,6 +59,9 @@ curl -s -H "$H" -o "$out/static/queue.json" "${url}api/queue"
 
 echo "== wrk: the default view (GET /api/queue), 50 connections, ${dur}s"
 wrk -t2 -c50 -d"${dur}s" --latency -H "$H" "${url}api/queue" | tee "$out/wrk-cached.txt"
+echo "== server-side time to answer it (from /metrics: requests answered within le seconds)"
+curl -s "${url}metrics" | grep 'earshot_http_request_duration_seconds_bucket{route="queue"' |
+    tee "$out/metrics-cached.txt"
 echo "== the page in headless chromium (15 loads, logged in)"
 node "$here/web_page.mjs" "$url" "$cookie" 15 | tee "$out/page.json"
 
@@ -77,7 +80,7 @@ end
 LUA
 wrk -t2 -c50 -d"${dur}s" --latency -s "$out/random.lua" -H "$H" "${url}" | tee "$out/wrk-random.txt"
 sleep 5   # let the server finish what wrk left in flight
-echo "== server-side time to answer GET /api/queue (from /metrics)"
+echo "== server-side, all GET /api/queue so far (from /metrics)"
 curl -s "${url}metrics" | grep 'route="queue"' | tee "$out/metrics-queue.txt"
 
 echo "== peer: nginx serving the same JSON as a static file"

@@ -8,9 +8,12 @@
  * output line, in input order:
  *   {"id","flag","score","severity","categories","lang",
  *    "matches":[{"rule","start","end","text"}]}
- * (start/end: byte offsets into text). A bad line is reported on stderr
- * with its number and answered with {"id":...,"error":"..."}; the exit
- * status is then 1, after every line was read.
+ * (start/end: byte offsets into text; "id" is echoed as the line wrote
+ * it). A bad line is reported on stderr with its number and answered with
+ * {"id":...,"error":"..."}; the exit status is then 1, after every line
+ * was read. This path is built for throughput (issue 4: 200,000 lines/s):
+ * fields are located without building whole JSON objects, verdicts are
+ * borrowed from the analyzer, and output is written by hand.
  */
 #include <getopt.h>
 #include <math.h>
@@ -429,6 +432,12 @@ static json_t *decode(struct line *ln, const char *s, size_t n)
     return v;
 }
 
+/* Releases the value decode() kept last. */
+static void drop_last(struct line *ln)
+{
+    json_decref(ln->keep[--ln->nkeep]);
+}
+
 enum { F_OTHER, F_ID, F_TEXT, F_LANG, F_RATING };
 
 static int field_of(const char *k, size_t n)
@@ -478,6 +487,8 @@ static int locate(struct line *ln, const char *s, size_t n)
             kn = json_string_length(v);
         }
         f = field_of(k, kn);
+        if (esc)
+            drop_last(ln);
         i = skip_ws(s, n, e);
         if (i >= n || s[i] != ':')
             return -1;
@@ -485,16 +496,20 @@ static int locate(struct line *ln, const char *s, size_t n)
         if (i >= n)
             return -1;
         vs = s + i;
+        v = NULL;
         if (s[i] == '"') {
             e = str_end(s, n, i, &esc);
             if (!e)
                 return -1;
-            v = NULL;
-            if (esc && !(v = decode(ln, vs, e - i)))
-                return -1;
         } else {
             e = value_end(s, n, i);
-            if (!e || e == i || !(v = decode(ln, vs, e - i)))
+            if (!e || e == i)
+                return -1;
+            esc = 1; /* not a string: jansson judges it */
+        }
+        if (esc) {
+            v = decode(ln, vs, e - i);
+            if (!v)
                 return -1;
         }
         switch (f) {
@@ -523,6 +538,8 @@ static int locate(struct line *ln, const char *s, size_t n)
         default:
             break;
         }
+        if (v && f != F_TEXT && f != F_LANG)
+            drop_last(ln); /* judged and read: not needed any more */
         i = skip_ws(s, n, e);
         if (i < n && s[i] == ',') {
             i = skip_ws(s, n, i + 1);

@@ -4,7 +4,9 @@
  *   test   runs every embedded test; prints each failure as
  *          file:line: rule: expected fire|quiet: "text"; exit 1 on any
  *   list   id, category, severity, language, team, tests, place
- *   lint   duplicate and overlapping terms, unreachable rules, regex-only
+ *   lint   duplicate and overlapping terms, overlapping rules (one another
+ *          of its category always repeats), unreachable rules (silenced by
+ *          their own 'not', or fired by no embedded test), regex-only
  *          rules, rules without tests; exit 1 on errors
  */
 #include <getopt.h>
@@ -32,9 +34,10 @@ static void usage(FILE *f)
             "on any failure\n"
             "  list   every rule: id, category, severity, language, team, "
             "tests, file:line\n"
-            "  lint   duplicate and overlapping terms, unreachable rules, "
-            "regex-only\n         rules, rules without tests; exit 1 on "
-            "errors\n"
+            "  lint   duplicate and overlapping terms, overlapping rules, "
+            "unreachable rules\n         (silenced by their own 'not', or "
+            "fired by no embedded test),\n         regex-only rules, rules "
+            "without tests; exit 1 on errors\n"
             "\n"
             "  -j, --json       JSON output (list, lint)\n"
             "  -l, --lang L     list only rules of language L\n"

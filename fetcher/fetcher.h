@@ -23,7 +23,7 @@
 
 /* Feed-level metadata. Strings are owned, NULL when absent. An HTML
  * page's schema.org AggregateRating (about the page's main item) lands in
- * rating (1..5, 0 = none) and rating_count (-1 = unknown). */
+ * rating (1..5, 0 = none) and rating_count (0 = unknown). */
 struct ear_feed_info {
     char *title;
     char *link;
@@ -165,7 +165,12 @@ int ear_fetcher_add(struct ear_fetcher *f, const struct ear_source_cfg *src,
 
 /* Runs every queued source at once on the multi handle and calls cb once
  * per source as each finishes (success, 304 or failure); one broken source
- * never stops the others. The queue is empty afterwards; connections stay
+ * never stops the others. An HTML source first reads its site's
+ * robots.txt (once per site, cached in the fetcher for a day; robots:
+ * false opts out); a paged source follows its next pages up to its
+ * max_pages and reports them as one result (only the first page is a
+ * conditional request). At most twice max_total_conns transfers are
+ * under way at once; the rest wait in the queue. The queue is empty afterwards; connections stay
  * cached for the next perform. Returns 0 when every source was polled
  * (whatever their outcome), or EAR_ENOMEM / EAR_EHTTP when the multi handle
  * itself failed (sources not yet reported are then reported as failed). */

@@ -48,8 +48,9 @@ void ear_text__node(struct ear_text *t, const xmlNode *node);
 /* Returns: new string, or NULL with *rc set (EAR_ENOMEM). Disposes t. */
 char *ear_text__take(struct ear_text *t, int *rc);
 
-/* Reusable HTML-to-text converter: one libxml2 HTML parser context for the
- * whole feed. */
+/* HTML-to-text converter state shared by a whole feed. The HTML is read
+ * by libxml2's parser in SAX mode (no tree); ctxt is reserved for a
+ * reusable parser context and may stay NULL. */
 struct ear_html {
     htmlParserCtxtPtr ctxt;
 };

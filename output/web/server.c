@@ -605,10 +605,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *con,
         if (!req->too_big &&
             ear_buf_addn(&req->body, upload_data, *upload_data_size) < 0)
             req->too_big = 1; /* the buffer freed itself */
-        if (req->too_big && req->body.len == 0) {
+        if (req->too_big) {
             /* count what is thrown away; a stream that never ends is cut */
-            req->body.cap += *upload_data_size;
-            if (req->body.cap > 16 * EAR_WEB_MAX_BODY)
+            req->discarded += *upload_data_size;
+            if (req->discarded > 16 * EAR_WEB_MAX_BODY)
                 return MHD_NO;
         }
         *upload_data_size = 0;

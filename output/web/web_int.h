@@ -185,6 +185,7 @@ struct web_req {
     enum web_route route;
     struct ear_buf body;
     int too_big;
+    size_t discarded;           /* body bytes thrown away after too_big */
     struct web_settings *set;   /* referenced for the request's life */
     struct web_thread *th;
     char ip[64];                /* the client (behind a trusted proxy: its

@@ -220,6 +220,56 @@ check(f"{bad}:9: t.refund: expected fire: \"this one will not fire\""
       in p.stdout, "failure names file:line, rule and text", p.stdout)
 check("2 passed, 1 failed" in p.stdout, "failure summary", p.stdout)
 
+# lint: overlapping rules and rules no embedded test fires, as JSON and
+# as file:line warnings (exit 0: warnings only); an own 'not' that
+# silences a rule is an error (exit 1)
+over = write("packs/lint/over.yml", """lang: en
+defaults: {severity: low}
+rules:
+  - id: t.wide
+    description: wide
+    category: delivery
+    terms: ["late*", parcel]
+    tests: {fire: ["parcel late"]}
+  - id: t.narrow
+    description: narrow
+    category: delivery
+    all: ["late delivery", {any: [again, still]}]
+    tests: {fire: ["late delivery again"]}
+  - id: t.idle
+    description: idle
+    category: refund
+    terms: [chargeback]
+    tests: {fire: ["charge back please"]}
+""")
+p = run("rules", "lint", "--json", env={"EARSHOT_RULES": over})
+found = jsonout(p, "rules lint --json")
+if isinstance(found, dict):
+    found = found.get("findings", [])
+msgs = json.dumps(found)
+check(p.returncode == 0, "warnings alone exit 0", p.stdout + p.stderr)
+check("t.narrow" in msgs and "overlapping: every text" in msgs and
+      "t.wide" in msgs, "overlapping rule named with the one covering it",
+      msgs)
+check("t.idle" in msgs and "no embedded test makes it fire" in msgs,
+      "rule no test fires is named", msgs)
+p = run("rules", "lint", env={"EARSHOT_RULES": over})
+check(f"{over}:9: warning: t.narrow: overlapping" in p.stdout,
+      "lint warnings read file:line", p.stdout)
+dead = write("packs/lint2/dead.yml", """lang: en
+rules:
+  - id: t.dead
+    description: dead
+    category: refund
+    severity: low
+    terms: [refund]
+    not: ["refund*"]
+    tests: {fire: ["refund"]}
+""")
+p = run("rules", "lint", env={"EARSHOT_RULES": dead})
+check(p.returncode == 1 and "unreachable" in p.stdout,
+      "a rule its own 'not' silences is an error", p.stdout + p.stderr)
+
 # broken packs stop every command with file:line:col
 broken = write("packs/broken.yml", """lang: en
 rules:

@@ -273,7 +273,7 @@
 
   /* ------------------------------------------------------------ start */
 
-  function start(me) {
+  function start(me, early) {
     S.me = me;
     S.csrf = me.csrf;
     $("boot").hidden = true;
@@ -286,7 +286,7 @@
     S.etag = "";
     S.firstLoad = true;
     loadUsers();
-    loadQueue(true);
+    loadQueue(true, early);
     loadIncidents();
     startPolling();
     $("queue").focus();
@@ -338,13 +338,14 @@
     return p.toString();
   }
 
-  async function loadQueue(reset) {
+  /* early: the first page, asked for while /api/me was on its way */
+  async function loadQueue(reset, early) {
     if (S.loading && !reset) return;
     S.loading = true;
     const q = query();
     try {
       const hdr = reset || !S.etag || S.lastQuery !== q ? {} : { "If-None-Match": S.etag };
-      const r = await api("GET", "/api/queue?" + q, null, hdr);
+      const r = (early && await early) || await api("GET", "/api/queue?" + q, null, hdr);
       if (r.notModified) return;
       S.etag = r._etag;
       S.lastQuery = q;
@@ -962,9 +963,11 @@
     $("filters").addEventListener("change", refilter);
     $("f-q").addEventListener("input", debounce(refilter, 250));
     document.addEventListener("keydown", onKey);
+    /* the queue's first page and who we are, at the same time */
+    const early = api("GET", "/api/queue?" + query()).catch(() => null);
     try {
       const me = await api("GET", "/api/me");
-      start(me);
+      start(me, early);
     } catch (e) {
       showLogin("");
     }

@@ -32,7 +32,8 @@ struct json_t;
  * a route matches when every list it gives contains the value (names compare
  * case-insensitively). When no route matches the primary category, the
  * routes are tried again against the other categories. Then v->team (the
- * strongest rule's suggestion), then cfg->default_team, then "support".
+ * strongest rule's suggestion) when cfg has that team or names no teams,
+ * then cfg->default_team, then "support".
  * Returns: borrowed from cfg or v (or a static string). cfg may be NULL. */
 const char *ear_route_team(const struct ear_config *cfg,
                            const struct ear_mention *m,

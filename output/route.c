@@ -38,6 +38,18 @@ static const struct ear_route *route_find(const struct ear_config *cfg,
     return NULL;
 }
 
+static int team_known(const struct ear_config *cfg, const char *team)
+{
+    size_t i;
+
+    if (!cfg || cfg->nteams == 0)
+        return 1;
+    for (i = 0; i < cfg->nteams; i++)
+        if (strcasecmp(cfg->teams[i].name, team) == 0)
+            return 1;
+    return 0;
+}
+
 const char *ear_route_team(const struct ear_config *cfg,
                            const struct ear_mention *m,
                            const struct ear_verdict *v)
@@ -56,7 +68,11 @@ const char *ear_route_team(const struct ear_config *cfg,
     }
     if (r)
         return r->team;
-    if (v && v->team && v->team[0])
+    /* The rule's suggestion, when it names a team this config has (or the
+     * config names no teams at all): packs are shared between companies,
+     * and an item routed to a team nobody belongs to is an item nobody
+     * sees. */
+    if (v && v->team && v->team[0] && team_known(cfg, v->team))
         return v->team;
     if (cfg && cfg->default_team && cfg->default_team[0])
         return cfg->default_team;

@@ -83,9 +83,12 @@ static void test_routes(const struct ear_config *cfg)
     CHECK_STR(route(cfg, "forum", NULL, NULL, "defect", NULL), "social");
     /* An earlier category route beats the source route. */
     CHECK_STR(route(cfg, "forum", NULL, NULL, "billing", NULL), "billing");
-    /* No route: the rule's suggestion, then the default team. */
+    /* No route: the rule's suggestion when the config has that team,
+     * then the default team. */
+    CHECK_STR(route(cfg, "acme-reviews", "Acme", "logistics", "warranty",
+                    NULL), "logistics");
     CHECK_STR(route(cfg, "acme-reviews", "Acme", "warranty-desk", "warranty",
-                    NULL), "warranty-desk");
+                    NULL), "frontdesk");
     CHECK_STR(route(cfg, "acme-reviews", "Acme", NULL, "warranty", NULL),
               "frontdesk");
     CHECK_STR(route(cfg, "acme-reviews", "Acme", NULL, NULL, NULL),

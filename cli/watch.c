@@ -22,6 +22,7 @@
 #include <jansson.h>
 #include "analyzer/analyzer.h"
 #include "cli/cli.h"
+#include "output/web/web.h"
 
 #define SLEEP_SLICE_MS 1000
 
@@ -61,14 +62,19 @@ static int install(int sig, void (*fn)(int), int once)
 static void usage(FILE *f)
 {
     fprintf(f,
-            "usage: earshot watch [--json]\n\n"
+            "usage: earshot watch [--json] [--serve[=HOST:PORT]]\n\n"
             "Runs the scheduler until stopped: polls every source when it "
             "falls due\n(interval, jitter, backoff, Retry-After, adaptive "
             "intervals), stores,\nanalyzes and queues what is new, and "
             "sleeps in between. Connections are\nreused from poll to "
             "poll.\n\n"
             "  --json      print each poll's summary as one JSON line on "
-            "stdout\n\n"
+            "stdout\n"
+            "  --serve[=HOST:PORT]\n"
+            "              also run the web inbox in this process (as "
+            "earshot serve;\n"
+            "              default: the config's serve.listen, else "
+            "127.0.0.1:8080)\n\n"
             "Signals: SIGINT or SIGTERM finish the poll in flight, commit "
             "and exit 0 (a\nsecond one exits at once); SIGHUP reloads the "
             "config and rule packs (an\ninvalid new config is reported and "
@@ -78,7 +84,7 @@ static void usage(FILE *f)
 /* Loads the config again. On success cli->cfg and *an are the new ones;
  * on any error the old ones stay and the error is printed. */
 static void reload(struct ear_cli *cli, struct ear_poller *poller,
-                   struct ear_analyzer **an)
+                   struct ear_analyzer **an, struct ear_web *web)
 {
     struct ear_config *old = cli->cfg, *cfg = NULL;
     struct ear_analyzer *nan;
@@ -117,6 +123,12 @@ static void reload(struct ear_cli *cli, struct ear_poller *poller,
                      ear_store_path(cli->store));
     ear_analyzer_free(*an);
     *an = nan;
+    /* The inbox copies users, teams and serve options; on error it keeps
+     * its old ones and the poller runs with the new config regardless. */
+    if (web && ear_web_reconfigure(web, cfg, &err) < 0) {
+        ear_cli_error(cli, &err);
+        ear_cli_err(cli, "the web inbox keeps its previous users and teams");
+    }
     ear_config_free(old);
     ear_cli_info(cli, "earshot: reloaded %s (%zu sources)", cfg->path,
                  cfg->nsources);
@@ -205,10 +217,16 @@ static void sleep_until(int64_t wake)
 
 int ear_cmd_watch(struct ear_cli *cli, int argc, char **argv)
 {
-    static const struct option opts[] = {{"json", no_argument, NULL, 'j'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {
+        {"json", no_argument, NULL, 'j'},
+        {"serve", optional_argument, NULL, 's'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
     struct ear_poller *poller = NULL;
+    struct ear_web *web = NULL;
+    struct ear_error err;
+    const char *listen = NULL;
+    int serve = 0;
     struct ear_analyzer *an = NULL;
     struct ear_poll_totals totals;
     int c, json = 0, rc = EAR_EXIT_OK;
@@ -217,6 +235,7 @@ int ear_cmd_watch(struct ear_cli *cli, int argc, char **argv)
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
         case 'j': json = 1; break;
+        case 's': serve = 1; listen = optarg; break;
         case 'h': usage(stdout); return EAR_EXIT_OK;
         default: return ear_cli_usage(cli, "watch", "bad option");
         }
@@ -238,6 +257,19 @@ int ear_cmd_watch(struct ear_cli *cli, int argc, char **argv)
         ear_analyzer_free(an);
         return EAR_EXIT_FAIL;
     }
+    if (serve) {
+        struct ear_web_opts wo = EAR_WEB_OPTS_INIT;
+
+        wo.listen = listen;
+        wo.store_path = ear_store_path(cli->store);
+        ear_error_clear(&err);
+        if (ear_web_start(&web, cli->cfg, &wo, &err) < 0) {
+            ear_cli_error(cli, &err);
+            rc = EAR_EXIT_FAIL;
+            goto out;
+        }
+        ear_cli_info(cli, "earshot: web inbox on %s", ear_web_url(web));
+    }
     stop_signal = 0;
     reload_wanted = 0;
     kick_wanted = 0;
@@ -255,7 +287,7 @@ int ear_cmd_watch(struct ear_cli *cli, int argc, char **argv)
 
         if (reload_wanted) {
             reload_wanted = 0;
-            reload(cli, poller, &an); /* new sources are due at once */
+            reload(cli, poller, &an, web); /* new sources: due at once */
         }
         kick_wanted = 0;
         if (ear_poller_poll(poller, force, NULL, &totals, &next) < 0) {
@@ -277,6 +309,7 @@ out:
     signal(SIGTERM, SIG_DFL);
     signal(SIGHUP, SIG_DFL);
     signal(SIGUSR1, SIG_DFL);
+    ear_web_stop(web); /* lets requests in flight finish */
     ear_poller_free(poller);
     ear_analyzer_free(an);
     return rc;

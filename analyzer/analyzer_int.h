@@ -277,14 +277,15 @@ struct ear_brandc {
  * repeat (Zipf), so the answer for recent words is kept. Direct-mapped,
  * keyed on the folded word, the language and the hashtag flag. */
 #define EAR_WC_SLOTS 4096u
-#define EAR_WC_WORD 22u     /* longer words are not cached */
-#define EAR_WC_TERMS 10u    /* nor words anchoring more terms */
+#define EAR_WC_WORD 24u     /* longer words are not cached */
+#define EAR_WC_TERMS 8u     /* nor words anchoring more terms */
 
-struct ear_wcent {
+struct ear_wcent {     /* 64 bytes: one cache line */
     uint32_t hash;
     uint8_t len;       /* 0 = empty slot */
     uint8_t key;       /* language | hashtag << 4 */
     uint8_t nterm;
+    uint8_t pad;
     char word[EAR_WC_WORD];
     uint32_t term[EAR_WC_TERMS];
 };
@@ -334,6 +335,8 @@ struct ear_analyzer {
     char *barena;      /* the match texts, NUL-terminated, one after another */
     size_t barenacap;
     struct ear_wcent *wcache; /* EAR_WC_SLOTS entries */
+    uint32_t *whash;   /* each token's word cache hash */
+    size_t whashcap;
     uint32_t *wterms;  /* terms of the current word (cache miss) */
     size_t wtermcap;
     uint32_t *cand;    /* candidate rules */

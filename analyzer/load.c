@@ -1165,6 +1165,9 @@ static int check_ids(struct ear_analyzer *an, struct ear_error *err)
     return rc;
 }
 
+_Static_assert(sizeof(struct ear_wcent) == 64,
+               "a word cache entry is one cache line");
+
 /* Can node hold only where one of its terms occurred? Then a rule whose
  * root is such a node is evaluated only after an index hit; otherwise
  * (a regex, a 'not', an 'any' with a branch of those) on every text. */
@@ -1291,7 +1294,10 @@ int ear_analyzer_new(struct ear_analyzer **out, const char *const *paths,
     }
     an->always = calloc(nalw ? nalw : 1, sizeof *an->always);
     an->md = pcre2_match_data_create(4, NULL);
-    an->wcache = calloc(EAR_WC_SLOTS, sizeof *an->wcache);
+    /* one cache line per entry, so a lookup touches one line */
+    an->wcache = aligned_alloc(64, EAR_WC_SLOTS * sizeof *an->wcache);
+    if (an->wcache)
+        memset(an->wcache, 0, EAR_WC_SLOTS * sizeof *an->wcache);
     if (!an->always || !an->md || !an->wcache) {
         rc = ear_error_set(err, EAR_ENOMEM, NULL, 0, 0, "out of memory");
         goto out;
@@ -1347,6 +1353,7 @@ void ear_analyzer_free(struct ear_analyzer *an)
     free(an->bv.explain);
     free(an->wcache);
     free(an->wterms);
+    free(an->whash);
     free(an->hits);
     free(an->clauses);
     free(an->sents);

@@ -193,6 +193,17 @@ static int word_terms(struct ear_analyzer *an, const struct ear_tok *tk,
     return (int)nt;
 }
 
+/* memcmp() == 0 for the few bytes of a word, without the call. */
+static inline int same_bytes(const char *a, const char *b, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        if (a[i] != b[i])
+            return 0;
+    return 1;
+}
+
 static uint32_t word_hash(const char *w, size_t n, unsigned key)
 {
     uint32_t h = 2166136261u ^ key;
@@ -209,6 +220,20 @@ static int lookup(struct ear_analyzer *an)
     size_t i, k;
     int rc;
 
+    /* the hashes first, each cache entry asked for at once: the entries
+     * are then fetched from memory side by side, not one after another */
+    if (GROW(an->whash, 0, an->whashcap, x->ntok))
+        return EAR_ENOMEM;
+    for (i = 0; i < x->ntok; i++) {
+        const struct ear_tok *tk = &x->tok[i];
+        size_t n = tk->fe - tk->fs;
+        if (n == 0 || n > EAR_WC_WORD)
+            continue;
+        an->whash[i] = word_hash(x->f + tk->fs, n, (unsigned)an->lang |
+                                 ((tk->flags & EAR_TF_HASHTAG) ? 16u : 0u));
+        __builtin_prefetch(&an->wcache[an->whash[i] & (EAR_WC_SLOTS - 1)]);
+    }
+
     for (i = 0; i < x->ntok; i++) {
         const struct ear_tok *tk = &x->tok[i];
         const char *w = x->f + tk->fs;
@@ -222,10 +247,10 @@ static int lookup(struct ear_analyzer *an)
         if (tk->flags & EAR_TF_URL)
             continue;
         if (n > 0 && n <= EAR_WC_WORD) {
-            h = word_hash(w, n, key);
+            h = an->whash[i];
             e = &an->wcache[h & (EAR_WC_SLOTS - 1)];
             if (e->hash == h && e->len == n && e->key == key &&
-                memcmp(e->word, w, n) == 0) {
+                same_bytes(e->word, w, n)) {
                 terms = e->term;
                 nt = e->nterm;
                 goto have;

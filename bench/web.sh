@@ -88,6 +88,7 @@ port2=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); p
 mkdir -p "$out/nginx"
 cat > "$out/nginx.conf" <<NGINX
 daemon on; worker_processes 1; pid $out/nginx.pid; error_log $out/nginx/error.log;
+user $(id -un);
 events { worker_connections 1024; }
 http {
   access_log off;

@@ -5,7 +5,8 @@ the three SVG charts with their bars and the incident; a screenshot must
 show the bars' colours; and no script may run: the hostile title's
 <script>document.title='pwned'</script> and an onerror handler stay text,
 while a control page with a real script shows that the check would catch
-one. Skipped (with a message) when chromium is not installed."""
+one. Fails when chromium is missing: `scripts/bootstrap test` installs it,
+so a missing browser is a broken test setup, not a pass."""
 import os
 import re
 import shutil
@@ -18,8 +19,9 @@ from _harness import SRC, TMP, check, finish, fresh_tmp, run, write
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 if not CHROMIUM:
-    print("skipped: chromium is not installed (apt-get install chromium)")
-    sys.exit(0)
+    print("FAIL: chromium is not installed (apt-get install chromium, or "
+          "scripts/bootstrap test)", file=sys.stderr)
+    sys.exit(1)
 
 fresh_tmp()
 NOW = {"EARSHOT_NOW": "2026-11-23T17:00:00Z"}

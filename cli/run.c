@@ -323,8 +323,10 @@ static int take_items(struct ear_poller *r, struct ear_fetch_result *res,
             continue;
         rep->fresh++;
         rc = ear_analyzer_mention(r->an, m, src->brand, &v, err);
-        if (rc == 0 && !m->lang[0] && v.lang[0])
+        if (rc == 0 && !m->lang[0] && v.lang[0]) {
             snprintf(m->lang, sizeof m->lang, "%s", v.lang);
+            rc = ear_store_mention_set_lang(r->st, m->id, m->lang, err);
+        }
         if (rc == 0)
             rc = ear_store_verdict_put(r->st, m->id, &v, err);
         /* Queue what is flagged and about a watched brand; with no brands

@@ -426,6 +426,12 @@ int ear_store_mention_put(struct ear_store *st, struct ear_mention *m,
                           int *is_new, struct ear_error *err);
 int ear_store_mention_get(struct ear_store *st, int64_t id,
                           struct ear_mention *out, struct ear_error *err);
+/* Records the language of a stored mention whose source did not say it
+ * (the analyzer detects it after the mention is stored, since only new
+ * mentions are analyzed). lang "hu" or "en"; a mention that already has a
+ * language keeps it. */
+int ear_store_mention_set_lang(struct ear_store *st, int64_t id,
+                               const char *lang, struct ear_error *err);
 
 int ear_store_verdict_put(struct ear_store *st, int64_t mention_id,
                           const struct ear_verdict *v, struct ear_error *err);

@@ -548,6 +548,26 @@ int ear_store_mention_get(struct ear_store *st, int64_t id,
     return rc;
 }
 
+int ear_store_mention_set_lang(struct ear_store *st, int64_t id,
+                               const char *lang, struct ear_error *err)
+{
+    static const char sql[] =
+        "UPDATE mentions SET lang = ?2 WHERE id = ?1 AND "
+        "(lang IS NULL OR lang = '')";
+    sqlite3_stmt *q = NULL;
+    int rc;
+
+    rc = ear_store_stmt(st, &q, sql, err);
+    if (rc < 0)
+        return rc;
+    sqlite3_bind_int64(q, 1, id);
+    bind_text(q, 2, lang);
+    if (sqlite3_step(q) != SQLITE_DONE)
+        rc = ear_store_error(st, err, "record mention language");
+    sqlite3_reset(q);
+    return rc;
+}
+
 /* ------------------------------------------------------------------ verdicts */
 
 static char *verdict_categories_json(const struct ear_verdict *v)

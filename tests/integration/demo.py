@@ -64,6 +64,10 @@ n = con.execute("SELECT count(*) FROM queue q JOIN verdicts v ON "
                 "v.mention_id = q.mention_id WHERE q.source = 'news' AND "
                 "v.brand IS NULL").fetchone()[0]
 check(n == 0, "nothing brandless from the general source is queued")
+# The detected language is stored with the mention (news has no lang:).
+nolang = con.execute("SELECT count(*) FROM mentions WHERE lang IS NULL "
+                     "OR lang NOT IN ('hu', 'en')").fetchone()[0]
+check(nolang == 0, "every stored mention has its language", str(nolang))
 total = con.execute("SELECT count(*) FROM mentions").fetchone()[0]
 queued = con.execute("SELECT count(*) FROM queue").fetchone()[0]
 con.close()

@@ -71,6 +71,11 @@ static void test_mentions(void)
     CHECK_INT(got.reach, -1);
     ear_mention_dispose(&got);
     CHECK_INT(ear_store_mention_get(st, 999, &got, &err), EAR_ENOTFOUND);
+    /* A language once known is not overwritten by a later detection. */
+    CHECK_INT(ear_store_mention_set_lang(st, m.id, "en", &err), 0);
+    CHECK_INT(ear_store_mention_get(st, m.id, &got, &err), 0);
+    CHECK_STR(got.lang, "hu");
+    ear_mention_dispose(&got);
 
     ear_verdict_init(&v);
     v.flag = 1;

@@ -76,10 +76,6 @@ struct ear_poll_totals {
  * adaptive ...). Prints the first error as path:line:col; returns 0 or
  * -1. */
 int ear_cli_check_sources(struct ear_cli *cli, const struct ear_config *cfg);
-/* 1 when src has an expected_every and has produced nothing new for
- * longer than that (never, once polled successfully, counts as silent). */
-int ear_cli_source_silent(const struct ear_source_cfg *src,
-                          const struct ear_source_state *st, int64_t now);
 /* New poller on cli->cfg and cli->store (both loaded first) with the
  * analyzer an (borrowed; must outlive the poller or the next
  * reconfigure). Keeps one fetcher, so connections are reused across

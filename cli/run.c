@@ -112,21 +112,6 @@ int ear_cli_check_sources(struct ear_cli *cli, const struct ear_config *cfg)
     return 0;
 }
 
-int ear_cli_source_silent(const struct ear_source_cfg *src,
-                          const struct ear_source_state *st, int64_t now)
-{
-    struct sched_opts so;
-
-    if (!src->enabled || !st->last_success
-        || sched_read(&so, src, NULL, NULL) < 0 || so.expected_every <= 0)
-        return 0;
-    /* a source that never produced anything is silent since it is
-     * polled at all */
-    if (!st->last_new)
-        return 1;
-    return now - st->last_new > so.expected_every;
-}
-
 /* ------------------------------------------------------------ poller */
 
 struct source_report {

@@ -86,7 +86,7 @@ int ear_cmd_sources(struct ear_cli *cli, int argc, char **argv)
             json_decref(arr);
             return EAR_EXIT_FAIL;
         }
-        silent = ear_cli_source_silent(src, &s, now);
+        silent = ear_source_silent(src, &s, now);
         status = !src->enabled      ? "disabled"
                  : s.last_status    ? s.last_status
                                     : "never-polled";

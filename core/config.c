@@ -772,6 +772,21 @@ const struct ear_source_cfg *ear_config_source(const struct ear_config *cfg,
     return NULL;
 }
 
+int ear_source_silent(const struct ear_source_cfg *src,
+                      const struct ear_source_state *st, int64_t now)
+{
+    int64_t every = 0;
+
+    if (!src->enabled || !st->last_success ||
+        ear_ynode_duration(&every, ear_ynode_get(src->opts, "expected_every"),
+                           NULL, "expected_every", NULL) < 0 ||
+        every <= 0)
+        return 0;
+    if (!st->last_new)
+        return 1;
+    return now - st->last_new > every;
+}
+
 const struct ear_brand *ear_config_brand(const struct ear_config *cfg,
                                          const char *name)
 {

@@ -418,6 +418,12 @@ int ear_store_source_get(struct ear_store *st, const char *name,
 int ear_store_source_put(struct ear_store *st,
                          const struct ear_source_state *s,
                          struct ear_error *err);
+/* 1 when src is enabled, has an expected_every (a valid duration) and,
+ * once polled successfully, has produced nothing new for longer than that
+ * (never producing anything counts as silent). `earshot sources` and the
+ * digest report such a source as silent. */
+int ear_source_silent(const struct ear_source_cfg *src,
+                      const struct ear_source_state *st, int64_t now);
 
 /* Inserts a mention unless (source, key) is already stored, or (for a
  * non-NULL url) the same canonical url was stored from any source. Sets

@@ -449,6 +449,65 @@ static int add_incidents(struct digest_ctx *c, json_t *d)
     return rc == EAR_ENOMEM ? oom(c) : rc;
 }
 
+/* Sources that need a look, as they stand when the digest is made (until):
+ * failing or throttled, silent (nothing new for longer than their
+ * expected_every), never polled. Disabled sources are left out. */
+static int add_sources(struct digest_ctx *c, const struct ear_config *cfg,
+                       json_t *d)
+{
+    json_t *a = json_array();
+    int rc = 0;
+
+    if (!a)
+        return oom(c);
+    for (size_t i = 0; rc == 0 && cfg && i < cfg->nsources; i++) {
+        const struct ear_source_cfg *src = &cfg->sources[i];
+        struct ear_source_state s;
+        const char *status;
+        int silent;
+        json_t *o;
+
+        if (!src->enabled)
+            continue;
+        rc = ear_store_source_get(c->st, src->name, &s, c->err);
+        if (rc == EAR_ENOTFOUND)
+            rc = 0;
+        if (rc < 0)
+            break;
+        silent = ear_source_silent(src, &s, c->until);
+        status = s.last_status ? s.last_status : "never-polled";
+        if (silent && (strcmp(status, "ok") == 0 ||
+                       strcmp(status, "not-modified") == 0))
+            status = "silent";
+        if (strcmp(status, "ok") != 0 && strcmp(status, "not-modified") != 0) {
+            o = json_object();
+            if (!o || json_array_append_new(a, o) < 0 ||
+                ear_output__json_set(o, "name", json_string(src->name)) < 0 ||
+                ear_output__json_set(o, "status", json_string(status)) < 0 ||
+                ear_output__json_set(o, "failures",
+                                     json_integer(s.failures)) < 0 ||
+                ear_output__json_set(o, "last_success",
+                                     s.last_success
+                                         ? ear_output__json_time(s.last_success)
+                                         : json_null()) < 0 ||
+                ear_output__json_set(o, "last_new",
+                                     s.last_new
+                                         ? ear_output__json_time(s.last_new)
+                                         : json_null()) < 0 ||
+                ear_output__json_set(o, "last_error",
+                                     s.last_error ? json_string(s.last_error)
+                                                  : json_null()) < 0)
+                rc = EAR_ENOMEM;
+        }
+        ear_source_state_dispose(&s);
+    }
+    if (rc == 0)
+        rc = ear_output__json_set(d, "sources_attention", a);
+    else
+        json_decref(a);
+    return rc == EAR_ENOMEM ? oom(c) : rc;
+}
+
 int ear_digest_build(json_t **out, struct ear_store *st,
                      const struct ear_config *cfg, int64_t since,
                      int64_t until, struct ear_error *err)
@@ -458,7 +517,6 @@ int ear_digest_build(json_t **out, struct ear_store *st,
     json_t *period = NULL;
     int rc = 0;
 
-    (void)cfg;
     *out = NULL;
     if (until <= since)
         return ear_error_set(err, EAR_EINVAL, NULL, 0, 0,
@@ -496,6 +554,8 @@ int ear_digest_build(json_t **out, struct ear_store *st,
         rc = add_incidents(&c, d);
     if (rc == 0)
         rc = add_dismissals(&c, d);
+    if (rc == 0)
+        rc = add_sources(&c, cfg, d);
     if (rc < 0)
         goto out;
     *out = d;
@@ -787,6 +847,59 @@ static int md_incidents(struct ear_buf *b, const json_t *incidents)
     return rc;
 }
 
+/* "name: silent, last new item 2026-11-20T…, last success …" and for a
+ * failing source its failures and the last error, escaped by esc. */
+static int source_line(struct ear_buf *b, const json_t *o,
+                       int (*esc)(struct ear_buf *, const char *))
+{
+    const char *status = jstr0(o, "status");
+    int rc;
+
+    rc = esc(b, jstr0(o, "name"));
+    if (rc == 0)
+        rc = ear_buf_adds(b, ": ");
+    if (rc == 0)
+        rc = esc(b, status);
+    if (rc == 0 && jint(o, "failures") > 0)
+        rc = ear_buf_addf(b, ", %lld failed poll%s in a row",
+                          (long long)jint(o, "failures"),
+                          jint(o, "failures") == 1 ? "" : "s");
+    if (rc == 0 && strcmp(status, "silent") == 0)
+        rc = ear_buf_addf(b, ", nothing new since %s",
+                          jstr0(o, "last_new")[0] ? jstr0(o, "last_new")
+                                                  : "it was first polled");
+    if (rc == 0 && strcmp(status, "never-polled") != 0)
+        rc = ear_buf_addf(b, ", last success %s",
+                          jstr0(o, "last_success")[0]
+                              ? jstr0(o, "last_success") : "never");
+    if (rc == 0 && jstr0(o, "last_error")[0]) {
+        rc = ear_buf_adds(b, "; ");
+        if (rc == 0)
+            rc = esc(b, jstr0(o, "last_error"));
+    }
+    return rc;
+}
+
+static int md_sources(struct ear_buf *b, const json_t *sources)
+{
+    size_t i;
+    json_t *o;
+    int rc;
+
+    if (json_array_size(sources) == 0)
+        return 0;
+    rc = ear_buf_adds(b, "\n## Sources needing attention\n\n");
+    json_array_foreach(sources, i, o) {
+        if (rc == 0)
+            rc = ear_buf_adds(b, "- ");
+        if (rc == 0)
+            rc = source_line(b, o, md_text);
+        if (rc == 0)
+            rc = ear_buf_adds(b, "\n");
+    }
+    return rc;
+}
+
 int ear_output__digest_md(const json_t *d, struct ear_buf *b)
 {
     const json_t *period = json_object_get(d, "period");
@@ -848,6 +961,8 @@ int ear_output__digest_md(const json_t *d, struct ear_buf *b)
         rc = ear_buf_adds(b, "\n");
     if (rc == 0)
         rc = md_incidents(b, json_object_get(d, "incidents"));
+    if (rc == 0)
+        rc = md_sources(b, json_object_get(d, "sources_attention"));
     if (rc == 0)
         rc = md_urgent(b, json_object_get(d, "urgent"));
     if (rc == 0)
@@ -1216,6 +1331,29 @@ static int html_incidents(struct ear_buf *b, const json_t *incidents)
     return rc;
 }
 
+static int html_sources(struct ear_buf *b, const json_t *sources)
+{
+    size_t i;
+    json_t *o;
+    int rc;
+
+    if (json_array_size(sources) == 0)
+        return 0;
+    rc = ear_buf_adds(b, "<h2>Sources needing attention</h2>\n"
+                         "<ul class=\"sources\">\n");
+    json_array_foreach(sources, i, o) {
+        if (rc == 0)
+            rc = ear_buf_adds(b, "<li>");
+        if (rc == 0)
+            rc = source_line(b, o, ear_html_escape);
+        if (rc == 0)
+            rc = ear_buf_adds(b, "</li>\n");
+    }
+    if (rc == 0)
+        rc = ear_buf_adds(b, "</ul>\n");
+    return rc;
+}
+
 /* A chart: inline SVG, or in a mail the cid: image of chart number id
  * (drawn by chart.c with the same rows). */
 static int chart(struct ear_buf *b, int mail, int id, const json_t *rows,
@@ -1293,6 +1431,8 @@ int ear_output__digest_html(const json_t *d, struct ear_buf *b, int mail)
         rc = ear_buf_adds(b, "</div>\n");
     if (rc == 0)
         rc = html_incidents(b, json_object_get(d, "incidents"));
+    if (rc == 0)
+        rc = html_sources(b, json_object_get(d, "sources_attention"));
     if (rc == 0)
         rc = html_urgent(b, json_object_get(d, "urgent"));
     if (rc == 0)

@@ -97,6 +97,17 @@ char *ear_strndup(const char *s, size_t n);
 int ear_str_set(char **field, const char *s);
 int ear_str_setn(char **field, const char *s, size_t n);
 
+/* Room for one more element in a growable array v of *cap elements of
+ * elem bytes, n of them in use: when n == *cap, the capacity doubles (the
+ * first time it becomes first) and the grown array is returned, else v
+ * itself. NULL when out of memory or on overflow; v and *cap are then
+ * unchanged and v is still valid. Usage:
+ *     T *nv = ear_grow(v, &cap, n, sizeof *v, 16);
+ *     if (!nv) return EAR_ENOMEM;
+ *     v = nv;
+ *     v[n++] = x;  */
+void *ear_grow(void *v, size_t *cap, size_t n, size_t elem, size_t first);
+
 /* Reads a whole file (at most max bytes: EAR_ETOOBIG beyond). New *out,
  * NUL-terminated; free with free(). */
 int ear_file_read(char **out, size_t *len, const char *path, size_t max,

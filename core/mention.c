@@ -52,17 +52,11 @@ int ear_mention_copy(struct ear_mention *dst, const struct ear_mention *src)
 
 struct ear_mention *ear_mention_list_push(struct ear_mention_list *l)
 {
-    struct ear_mention *v;
-    size_t cap;
+    struct ear_mention *v = ear_grow(l->v, &l->cap, l->n, sizeof *v, 16);
 
-    if (l->n == l->cap) {
-        cap = l->cap ? l->cap * 2 : 16;
-        v = realloc(l->v, cap * sizeof *v);
-        if (!v)
-            return NULL;
-        l->v = v;
-        l->cap = cap;
-    }
+    if (!v)
+        return NULL;
+    l->v = v;
     ear_mention_init(&l->v[l->n]);
     return &l->v[l->n++];
 }

@@ -27,6 +27,22 @@ char *ear_strndup(const char *s, size_t n)
     return s ? strndup(s, n) : NULL;
 }
 
+void *ear_grow(void *v, size_t *cap, size_t n, size_t elem, size_t first)
+{
+    size_t ncap;
+    void *nv;
+
+    if (n < *cap)
+        return v;
+    ncap = *cap ? *cap * 2 : (first ? first : 8);
+    if (ncap < *cap || elem == 0 || ncap > SIZE_MAX / elem)
+        return NULL;
+    nv = realloc(v, ncap * elem);
+    if (nv)
+        *cap = ncap;
+    return nv;
+}
+
 int ear_str_set(char **field, const char *s)
 {
     char *copy = NULL;

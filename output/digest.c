@@ -125,17 +125,13 @@ static int query_median(struct digest_ctx *c, const char *sql, json_t **out)
         return rc;
     /* The query orders its values, so the median is the middle row. */
     while ((step = sqlite3_step(q)) == SQLITE_ROW) {
-        if (n == cap) {
-            size_t ncap = cap ? cap * 2 : 64;
-            int64_t *nv = realloc(v, ncap * sizeof *v);
+        int64_t *nv = ear_grow(v, &cap, n, sizeof *v, 64);
 
-            if (!nv) {
-                rc = oom(c);
-                goto out;
-            }
-            v = nv;
-            cap = ncap;
+        if (!nv) {
+            rc = oom(c);
+            goto out;
         }
+        v = nv;
         v[n++] = (int64_t)sqlite3_column_int64(q, 0);
     }
     if (step != SQLITE_DONE) {

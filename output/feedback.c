@@ -50,21 +50,15 @@ int ear_rule_feedback(struct ear_store *st, int64_t since,
         return ear_store_error(st, err, "rule feedback");
     sqlite3_bind_int64(q, 1, (sqlite3_int64)since);
     while ((step = sqlite3_step(q)) == SQLITE_ROW) {
+        struct ear_rule_feedback *nvv = ear_grow(v, &cap, nv, sizeof *v, 32);
         struct ear_rule_feedback *f;
         int oom = 0;
 
-        if (nv == cap) {
-            size_t ncap = cap ? cap * 2 : 32;
-            struct ear_rule_feedback *nvv = realloc(v, ncap * sizeof *v);
-
-            if (!nvv) {
-                rc = ear_error_set(err, EAR_ENOMEM, NULL, 0, 0,
-                                   "out of memory");
-                goto out;
-            }
-            v = nvv;
-            cap = ncap;
+        if (!nvv) {
+            rc = ear_error_set(err, EAR_ENOMEM, NULL, 0, 0, "out of memory");
+            goto out;
         }
+        v = nvv;
         f = &v[nv++];
         memset(f, 0, sizeof *f);
         f->rule = ear_output__col_str(q, 0, &oom);

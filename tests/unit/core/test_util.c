@@ -117,9 +117,38 @@ static void test_now_override(void)
     CHECK(ear_now() > 1795435200 - 86400 * 3650);
 }
 
+static void test_grow(void)
+{
+    int *v = NULL;
+    int *nv;
+    size_t cap = 0;
+    size_t n;
+
+    for (n = 0; n < 100; n++) {
+        nv = ear_grow(v, &cap, n, sizeof *v, 4);
+        CHECK(nv != NULL);
+        if (!nv)
+            break;
+        v = nv;
+        v[n] = (int)n;
+    }
+    CHECK_INT(cap, 128); /* 4, 8, ... 128 */
+    CHECK_INT(v[99], 99);
+    /* room left: the same array back, capacity untouched */
+    CHECK(ear_grow(v, &cap, 100, sizeof *v, 4) == v);
+    CHECK_INT(cap, 128);
+    /* a capacity that cannot double without overflowing is refused and
+     * leaves the array as it was */
+    cap = SIZE_MAX / 2 + 1;
+    CHECK(ear_grow(v, &cap, cap, sizeof *v, 4) == NULL);
+    CHECK(cap == SIZE_MAX / 2 + 1);
+    free(v);
+}
+
 int main(void)
 {
     test_buf();
+    test_grow();
     test_dates();
     test_durations();
     test_utf8();

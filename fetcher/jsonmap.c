@@ -742,19 +742,16 @@ struct collect {
 
 static int collect_one(struct collect *c, const json_t *v)
 {
+    const json_t **nv;
+
     if (!json_is_object(v))
         return 0;
-    if (c->n == c->cap) {
-        size_t cap = c->cap ? c->cap * 2 : 64;
-        const json_t **nv = realloc(c->v, cap * sizeof(*nv));
-
-        if (!nv) {
-            c->rc = EAR_ENOMEM;
-            return 1;
-        }
-        c->v = nv;
-        c->cap = cap;
+    nv = ear_grow(c->v, &c->cap, c->n, sizeof *nv, 64);
+    if (!nv) {
+        c->rc = EAR_ENOMEM;
+        return 1;
     }
+    c->v = nv;
     c->v[c->n++] = v;
     return 0;
 }

@@ -603,6 +603,73 @@ static int md_text(struct ear_buf *b, const char *s)
     return ear_md_escape(b, s);
 }
 
+/* text as a link to url when url is http(s), else plain; both escaped.
+ * Markdown: [text](<url>) with the URL percent-encoded where it could end
+ * the destination. */
+static int md_link(struct ear_buf *b, const char *text, const char *url)
+{
+    int rc;
+
+    if (!ear_url_linkable(url))
+        return ear_md_escape(b, text);
+    rc = ear_buf_adds(b, "[");
+    if (rc == 0)
+        rc = ear_md_escape(b, text);
+    if (rc == 0)
+        rc = ear_buf_adds(b, "](<");
+    if (rc == 0)
+        rc = ear_url_encode(b, url);
+    if (rc == 0)
+        rc = ear_buf_adds(b, ">)");
+    return rc;
+}
+
+/* The same in HTML: <a href rel="noopener noreferrer">. */
+static int html_link(struct ear_buf *b, const char *text, const char *url)
+{
+    struct ear_buf enc;
+    int rc;
+
+    if (!ear_url_linkable(url))
+        return ear_html_escape(b, text);
+    ear_buf_init(&enc, 1 << 20);
+    rc = ear_url_encode(&enc, url);
+    if (rc == 0)
+        rc = ear_buf_adds(b, "<a href=\"");
+    if (rc == 0)
+        rc = ear_html_escape(b, ear_buf_str(&enc));
+    if (rc == 0)
+        rc = ear_buf_adds(b, "\" rel=\"noopener noreferrer\">");
+    if (rc == 0)
+        rc = ear_html_escape(b, text);
+    if (rc == 0)
+        rc = ear_buf_adds(b, "</a>");
+    ear_buf_dispose(&enc);
+    return rc;
+}
+
+/* An incident's first mention: its title (else text) cut to cols, linked
+ * by link. */
+static int first_mention(struct ear_buf *b, const json_t *inc, size_t cols,
+                         int (*link)(struct ear_buf *, const char *,
+                                     const char *))
+{
+    const json_t *first = json_object_get(inc, "first_mention");
+    const char *title = json_string_value(json_object_get(first, "title"));
+    struct ear_buf snip;
+    int rc;
+
+    if (!title || !title[0])
+        title = json_string_value(json_object_get(first, "text"));
+    ear_buf_init(&snip, 4096);
+    rc = ear_text_snippet(&snip, title ? title : "", cols);
+    if (rc == 0)
+        rc = link(b, ear_buf_str(&snip),
+                  json_string_value(json_object_get(first, "url")));
+    ear_buf_dispose(&snip);
+    return rc;
+}
+
 static int md_table(struct ear_buf *b, const char *title, const char *head,
                     const json_t *rows, int with_mentions)
 {
@@ -675,21 +742,10 @@ static int md_urgent(struct ear_buf *b, const json_t *urgent)
             rc = ear_buf_adds(b, "\n   ");
         if (rc == 0 && (!title || !title[0]))
             title = NULL;
-        if (rc == 0 && ear_url_linkable(url)) {
-            rc = ear_buf_adds(b, "[");
-            if (rc == 0)
-                rc = title ? ear_md_escape(b, title)
-                           : ear_buf_adds(b, "link");
-            if (rc == 0)
-                rc = ear_buf_adds(b, "](<");
-            if (rc == 0)
-                rc = ear_url_encode(b, url);
-            if (rc == 0)
-                rc = ear_buf_adds(b, ">)");
-        } else if (rc == 0) {
-            rc = title ? ear_md_escape(b, title)
-                       : ear_buf_adds(b, "_(no title)_");
-        }
+        if (rc == 0 && !title && !ear_url_linkable(url))
+            rc = ear_buf_adds(b, "_(no title)_");
+        else if (rc == 0)
+            rc = md_link(b, title ? title : "link", url);
         if (rc == 0 && jstr(it, "author")) {
             rc = ear_buf_adds(b, " by ");
             if (rc == 0)
@@ -808,35 +864,14 @@ static int md_incidents(struct ear_buf *b, const json_t *incidents)
         return 0;
     rc = ear_buf_adds(b, "\n## Incidents\n\n");
     json_array_foreach(incidents, i, inc) {
-        const json_t *first = json_object_get(inc, "first_mention");
-        const char *title = jstr0(first, "title")[0] ? jstr0(first, "title")
-                                                    : jstr0(first, "text");
-        const char *url = jstr0(first, "url");
-        struct ear_buf snip;
-
         if (rc == 0)
             rc = ear_buf_adds(b, "- **");
         if (rc == 0)
             rc = incident_line(b, inc, md_text);
         if (rc == 0)
             rc = ear_buf_adds(b, "**\n  first: ");
-        ear_buf_init(&snip, 4096);
         if (rc == 0)
-            rc = ear_text_snippet(&snip, title, SNIPPET_COLS);
-        if (rc == 0 && ear_url_linkable(url)) {
-            rc = ear_buf_adds(b, "[");
-            if (rc == 0)
-                rc = md_text(b, ear_buf_str(&snip));
-            if (rc == 0)
-                rc = ear_buf_adds(b, "](");
-            if (rc == 0)
-                rc = ear_url_encode(b, url);
-            if (rc == 0)
-                rc = ear_buf_adds(b, ")");
-        } else if (rc == 0) {
-            rc = md_text(b, ear_buf_str(&snip));
-        }
-        ear_buf_dispose(&snip);
+            rc = first_mention(b, inc, SNIPPET_COLS, md_link);
         if (rc == 0)
             rc = ear_buf_adds(b, "\n");
     }
@@ -1151,26 +1186,8 @@ static int html_urgent(struct ear_buf *b, const json_t *urgent)
                               overdue ? " <span class=\"late\">overdue"
                                         "</span>" : "",
                               (long long)jint(it, "id"));
-        if (rc == 0 && ear_url_linkable(url)) {
-            rc = ear_buf_adds(b, "<a href=\"");
-            if (rc == 0) {
-                struct ear_buf enc;
-
-                ear_buf_init(&enc, 1 << 20);
-                rc = ear_url_encode(&enc, url);
-                if (rc == 0)
-                    rc = ear_html_escape(b, ear_buf_str(&enc));
-                ear_buf_dispose(&enc);
-            }
-            if (rc == 0)
-                rc = ear_buf_adds(b, "\" rel=\"noopener noreferrer\">");
-            if (rc == 0)
-                rc = ear_html_escape(b, title);
-            if (rc == 0)
-                rc = ear_buf_adds(b, "</a>");
-        } else if (rc == 0) {
-            rc = ear_html_escape(b, title);
-        }
+        if (rc == 0)
+            rc = html_link(b, title, url);
         if (rc == 0)
             rc = ear_buf_adds(b, "<br><small>");
         if (rc == 0)
@@ -1282,12 +1299,6 @@ static int html_incidents(struct ear_buf *b, const json_t *incidents)
         return 0;
     rc = ear_buf_adds(b, "<h2>Incidents</h2>\n<ul class=\"incidents\">\n");
     json_array_foreach(incidents, i, inc) {
-        const json_t *first = json_object_get(inc, "first_mention");
-        const char *title = jstr0(first, "title")[0] ? jstr0(first, "title")
-                                                    : jstr0(first, "text");
-        const char *url = jstr0(first, "url");
-        struct ear_buf snip;
-
         if (rc == 0)
             rc = ear_buf_addf(b, "<li class=\"%s\"><b>",
                               strcmp(jstr0(inc, "state"), "open") == 0
@@ -1296,29 +1307,8 @@ static int html_incidents(struct ear_buf *b, const json_t *incidents)
             rc = incident_line(b, inc, ear_html_escape);
         if (rc == 0)
             rc = ear_buf_adds(b, "</b><br><small>first: ");
-        ear_buf_init(&snip, 4096);
         if (rc == 0)
-            rc = ear_text_snippet(&snip, title, SNIPPET_COLS * 2);
-        if (rc == 0 && ear_url_linkable(url)) {
-            struct ear_buf enc;
-
-            ear_buf_init(&enc, 1 << 16);
-            rc = ear_url_encode(&enc, url);
-            if (rc == 0)
-                rc = ear_buf_adds(b, "<a href=\"");
-            if (rc == 0)
-                rc = ear_html_escape(b, ear_buf_str(&enc));
-            if (rc == 0)
-                rc = ear_buf_adds(b, "\" rel=\"noopener noreferrer\">");
-            if (rc == 0)
-                rc = ear_html_escape(b, ear_buf_str(&snip));
-            if (rc == 0)
-                rc = ear_buf_adds(b, "</a>");
-            ear_buf_dispose(&enc);
-        } else if (rc == 0) {
-            rc = ear_html_escape(b, ear_buf_str(&snip));
-        }
-        ear_buf_dispose(&snip);
+            rc = first_mention(b, inc, SNIPPET_COLS * 2, html_link);
         if (rc == 0)
             rc = ear_buf_adds(b, "</small></li>\n");
     }

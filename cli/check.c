@@ -170,7 +170,7 @@ static void put_flush(void)
     out.n = 0;
 }
 
-static void put_n(const char *s, size_t n)
+static inline void put_n(const char *s, size_t n)
 {
     if (n > sizeof out.b - out.n) {
         put_flush();
@@ -183,31 +183,34 @@ static void put_n(const char *s, size_t n)
     out.n += n;
 }
 
-static void put_c(char c)
+static inline void put_c(char c)
 {
     if (out.n == sizeof out.b)
         put_flush();
     out.b[out.n++] = c;
 }
 
-static void put_s(const char *s)
+static inline void put_s(const char *s)
 {
     put_n(s, strlen(s));
 }
 
+/* A string literal, its length known at compile time. */
+#define PUT_LIT(lit) put_n((lit), sizeof(lit) - 1)
+
+static inline size_t str_stop(const char *s, size_t n, size_t i);
+
 static void put_str(const char *s, size_t n)
 {
     static const char hex[] = "0123456789abcdef";
-    size_t i, run = 0;
+    size_t i = 0, run = 0;
 
     put_c('"');
-    for (i = 0; i < n; i++) {
+    while ((i = str_stop(s, n, i)) < n) {
         unsigned char c = (unsigned char)s[i];
         char esc[6];
-        if (c >= 0x20 && c != '"' && c != '\\')
-            continue;
         put_n(s + run, i - run);
-        run = i + 1;
+        run = ++i;
         esc[0] = '\\';
         switch (c) {
         case '"': esc[1] = '"'; break;
@@ -260,34 +263,41 @@ static void put_verdict(const char *id, size_t idlen,
 {
     size_t i;
 
-    put_s("{\"id\":");
+    PUT_LIT("{\"id\":");
     put_n(id, idlen);
-    put_s(v->flag ? ",\"flag\":true,\"score\":" : ",\"flag\":false,\"score\":");
+    if (v->flag)
+        PUT_LIT(",\"flag\":true,\"score\":");
+    else
+        PUT_LIT(",\"flag\":false,\"score\":");
     put_score(v->score);
-    put_s(",\"severity\":\"");
+    PUT_LIT(",\"severity\":\"");
     put_s(ear_severity_name(v->severity));
-    put_s("\",\"categories\":[");
+    PUT_LIT("\",\"categories\":[");
     for (i = 0; i < v->ncategories; i++) {
-        put_s(i ? ",\"" : "\"");
+        if (i)
+            put_c(',');
+        put_c('"');
         put_s(v->categories[i]);
         put_c('"');
     }
-    put_s("],\"lang\":\"");
+    PUT_LIT("],\"lang\":\"");
     put_s(v->lang);
-    put_s("\",\"matches\":[");
+    PUT_LIT("\",\"matches\":[");
     for (i = 0; i < v->nmatches; i++) {
         const struct ear_match *m = &v->matches[i];
-        put_s(i ? ",{\"rule\":\"" : "{\"rule\":\"");
+        if (i)
+            put_c(',');
+        PUT_LIT("{\"rule\":\"");
         put_s(m->rule);
-        put_s("\",\"start\":");
+        PUT_LIT("\",\"start\":");
         put_uint(m->start);
-        put_s(",\"end\":");
+        PUT_LIT(",\"end\":");
         put_uint(m->end);
-        put_s(",\"text\":");
+        PUT_LIT(",\"text\":");
         put_str(m->text ? m->text : "", m->text ? strlen(m->text) : 0);
         put_c('}');
     }
-    put_s("]}\n");
+    PUT_LIT("]}\n");
 }
 
 /* One input line's fields. id is the raw JSON text of the "id" value
@@ -305,18 +315,36 @@ struct line {
     json_t *keep[8];
     size_t nkeep;
     char *iddump;      /* slow path: new JSON text of the id */
+    /* decoded strings with escapes (unescape()): text, lang, any other;
+     * kept from line to line */
+    char *ubuf[3];
+    size_t ucap[3];
 };
 
 static void line_clear(struct line *ln)
 {
-    size_t i;
+    char *ubuf[3];
+    size_t ucap[3], i;
 
     for (i = 0; i < ln->nkeep; i++)
         json_decref(ln->keep[i]);
     free(ln->iddump);
+    memcpy(ubuf, ln->ubuf, sizeof ubuf);
+    memcpy(ucap, ln->ucap, sizeof ucap);
     memset(ln, 0, sizeof *ln);
+    memcpy(ln->ubuf, ubuf, sizeof ubuf);
+    memcpy(ln->ucap, ucap, sizeof ucap);
     ln->id = "null";
     ln->idlen = 4;
+}
+
+static void line_free(struct line *ln)
+{
+    size_t i;
+
+    line_clear(ln);
+    for (i = 0; i < 3; i++)
+        free(ln->ubuf[i]);
 }
 
 /*
@@ -384,6 +412,107 @@ static inline size_t str_end(const char *s, size_t n, size_t i,
         *esc = 1; /* a backslash: skip what it escapes */
         i++;
     }
+    return 0;
+}
+
+static int hex4(const char *s, uint32_t *val)
+{
+    uint32_t v = 0;
+    int k;
+
+    for (k = 0; k < 4; k++) {
+        char c = s[k];
+        v <<= 4;
+        if (c >= '0' && c <= '9')
+            v |= (uint32_t)(c - '0');
+        else if (c >= 'a' && c <= 'f')
+            v |= (uint32_t)(c - 'a' + 10);
+        else if (c >= 'A' && c <= 'F')
+            v |= (uint32_t)(c - 'A' + 10);
+        else
+            return -1;
+    }
+    *val = v;
+    return 0;
+}
+
+/* Decodes the string s[0..n) (quotes included; str_end() accepted it, so
+ * it holds no raw control character, and the line is valid UTF-8) into
+ * ln->ubuf[slot]: *dec, *decn. Returns -1 for whatever is not the plain
+ * RFC 8259 escapes (an unknown escape, a bad \u, a lone surrogate) and
+ * then jansson judges the string and words the error: what this accepts,
+ * jansson accepts (\u0000 too, as JSON_ALLOW_NUL lets it) and decodes
+ * to the same bytes. jansson's json_loadb() costs more per call than the
+ * analysis of a tweet. */
+static int unescape(struct line *ln, int slot, const char *s, size_t n,
+                    const char **dec, size_t *decn)
+{
+    size_t i, o = 0;
+    char *b;
+
+    if (ln->ucap[slot] < n) {
+        size_t c = n < 256 ? 256 : n;
+        b = realloc(ln->ubuf[slot], c);
+        if (!b)
+            return -1;
+        ln->ubuf[slot] = b;
+        ln->ucap[slot] = c;
+    }
+    b = ln->ubuf[slot];
+    n--; /* the closing quote */
+    for (i = 1; i < n;) {
+        size_t j = str_stop(s, n, i);
+        uint32_t cp, lo;
+        memcpy(b + o, s + i, j - i);
+        o += j - i;
+        i = j;
+        if (i >= n)
+            break;
+        if (s[i] != '\\' || i + 1 >= n)
+            return -1;
+        switch (s[i + 1]) {
+        case '"': b[o++] = '"'; i += 2; continue;
+        case '\\': b[o++] = '\\'; i += 2; continue;
+        case '/': b[o++] = '/'; i += 2; continue;
+        case 'b': b[o++] = '\b'; i += 2; continue;
+        case 'f': b[o++] = '\f'; i += 2; continue;
+        case 'n': b[o++] = '\n'; i += 2; continue;
+        case 'r': b[o++] = '\r'; i += 2; continue;
+        case 't': b[o++] = '\t'; i += 2; continue;
+        case 'u': break;
+        default: return -1;
+        }
+        if (i + 6 > n || hex4(s + i + 2, &cp) < 0)
+            return -1;
+        i += 6;
+        if (cp >= 0xDC00 && cp <= 0xDFFF)
+            return -1;
+        if (cp >= 0xD800 && cp <= 0xDBFF) {
+            if (i + 6 > n || s[i] != '\\' || s[i + 1] != 'u' ||
+                hex4(s + i + 2, &lo) < 0 || lo < 0xDC00 || lo > 0xDFFF)
+                return -1;
+            i += 6;
+            cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+        }
+        /* the UTF-8 of one \\u escape (6 or 12 bytes) is shorter */
+        if (cp < 0x80) {
+            b[o++] = (char)cp;
+        } else if (cp < 0x800) {
+            b[o++] = (char)(0xC0 | (cp >> 6));
+            b[o++] = (char)(0x80 | (cp & 0x3F));
+        } else if (cp < 0x10000) {
+            b[o++] = (char)(0xE0 | (cp >> 12));
+            b[o++] = (char)(0x80 | ((cp >> 6) & 0x3F));
+            b[o++] = (char)(0x80 | (cp & 0x3F));
+        } else {
+            b[o++] = (char)(0xF0 | (cp >> 18));
+            b[o++] = (char)(0x80 | ((cp >> 12) & 0x3F));
+            b[o++] = (char)(0x80 | ((cp >> 6) & 0x3F));
+            b[o++] = (char)(0x80 | (cp & 0x3F));
+        }
+    }
+    *dec = b;
+    *decn = o;
     return 0;
 }
 
@@ -456,9 +585,10 @@ static int field_of(const char *k, size_t n)
 /* 0, or -1 when the line needs the whole-line parse. */
 static int locate(struct line *ln, const char *s, size_t n)
 {
-    size_t i, e;
+    size_t i, e, dn = 0;
     int esc, f;
     json_t *v;
+    const char *ds;
 
     if (!ear_utf8_valid(s, n))
         return -1;
@@ -497,10 +627,14 @@ static int locate(struct line *ln, const char *s, size_t n)
             return -1;
         vs = s + i;
         v = NULL;
+        ds = NULL;
         if (s[i] == '"') {
             e = str_end(s, n, i, &esc);
             if (!e)
                 return -1;
+            if (esc && unescape(ln, f == F_TEXT ? 0 : f == F_LANG ? 1 : 2,
+                                vs, e - i, &ds, &dn) == 0)
+                esc = 0; /* decoded here */
         } else {
             e = value_end(s, n, i);
             if (!e || e == i)
@@ -519,8 +653,8 @@ static int locate(struct line *ln, const char *s, size_t n)
             break;
         case F_TEXT:
         case F_LANG: {
-            const char *t = v ? json_string_value(v) : vs + 1;
-            size_t tn = v ? json_string_length(v) : e - i - 2;
+            const char *t = v ? json_string_value(v) : ds ? ds : vs + 1;
+            size_t tn = v ? json_string_length(v) : ds ? dn : e - i - 2;
             if (v && !json_is_string(v))
                 t = NULL;
             if (f == F_TEXT) {
@@ -663,7 +797,7 @@ static int check_jsonl(struct ear_cli *cli, struct ear_analyzer *an,
             put_verdict(ln.id, ln.idlen, v);
         }
     }
-    line_clear(&ln);
+    line_free(&ln);
     free(line);
     put_flush();
     if (fflush(stdout) == EOF || ferror(stdout)) {

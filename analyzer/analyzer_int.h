@@ -248,6 +248,9 @@ struct ear_rule {
     size_t ntests;
     /* per-text scratch */
     uint32_t gen;
+    uint32_t hit_t0, hit_t1; /* the last start and the first end of its
+                                hits: a unit holds one of them only if it
+                                reaches both */
     uint8_t unit_ok;   /* fired in a unit that does not read positive */
     uint8_t asked;     /* fired only inside questions that ask */
 };

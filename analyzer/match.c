@@ -102,9 +102,16 @@ static int add_hit(struct ear_analyzer *an, uint32_t term, size_t i)
         n->tail = hi;
         if (r->gen != an->gen) {
             r->gen = an->gen;
+            r->hit_t0 = h->t0;
+            r->hit_t1 = h->t1;
             if (GROW(an->cand, an->ncand, an->candcap, an->ncand + 1))
                 return EAR_ENOMEM;
             an->cand[an->ncand++] = n->rule;
+        } else {
+            if (h->t0 > r->hit_t0)
+                r->hit_t0 = h->t0;
+            if (h->t1 < r->hit_t1)
+                r->hit_t1 = h->t1;
         }
     }
     return 0;
@@ -798,6 +805,11 @@ static int eval_rule(struct ear_analyzer *an, uint32_t ri)
         uint32_t hi = units ? units[u].t1 : (uint32_t)x->ntok;
         size_t save = an->nspans;
         if (lo >= hi)
+            continue;
+        /* a rule that needs a hit of its terms cannot match in a unit
+         * that holds none (eval_terms() and eval_near() take only hits
+         * inside [lo, hi)) */
+        if (r->has_terms && (lo > r->hit_t0 || hi < r->hit_t1))
             continue;
         rc = eval(an, r->root, lo, hi);
         if (rc < 0)

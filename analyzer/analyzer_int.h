@@ -279,7 +279,7 @@ struct ear_brandc {
  * full glob, hashtag) is the same every time the word occurs, and words
  * repeat (Zipf), so the answer for recent words is kept. Direct-mapped,
  * keyed on the folded word, the language and the hashtag flag. */
-#define EAR_WC_SLOTS 4096u
+#define EAR_WC_SLOTS 16384u
 #define EAR_WC_WORD 24u     /* longer words are not cached */
 #define EAR_WC_TERMS 8u     /* nor words anchoring more terms */
 

@@ -34,11 +34,13 @@ static int grow_(void **p, size_t *cap, size_t need, size_t elem)
 
 /* ---------------------------------------------------------------- lookup */
 
-static int word_eq(const struct ear_wpat *w, const char *s, size_t n)
+static inline int word_eq(const struct ear_wpat *w, const char *s, size_t n)
 {
     if (w->glob)
         return ear_glob__match(w->text, w->len, s, n);
-    return w->len == n && memcmp(w->text, s, n) == 0;
+    /* the first byte settles most mismatches without the call */
+    return w->len == n && (n == 0 || (w->text[0] == s[0] &&
+                                      memcmp(w->text, s, n) == 0));
 }
 
 /* Do the words of term other than its anchor match the tokens around
@@ -200,25 +202,57 @@ static int word_terms(struct ear_analyzer *an, const struct ear_tok *tk,
     return (int)nt;
 }
 
-/* memcmp() == 0 for the few bytes of a word, without the call. */
-static inline int same_bytes(const char *a, const char *b, size_t n)
+/* The j-th eight bytes of the word w (n bytes), zero past its end. The
+ * folded buffer has 8 bytes of room past its end (ear_text__prep()), so
+ * a word is read a 64-bit word at a time; bytes past the word are masked
+ * before anything depends on them. */
+static inline uint64_t word_chunk(const char *w, size_t n, size_t j)
 {
-    size_t i;
+    uint64_t c;
+    size_t rem = n - 8 * j;
 
-    for (i = 0; i < n; i++)
-        if (a[i] != b[i])
+    memcpy(&c, w + 8 * j, 8);
+    if (rem < 8)
+        c &= ((uint64_t)1 << (8 * rem)) - 1;
+    return c;
+}
+
+/* The word cache's hash of a word of 1..EAR_WC_WORD bytes. */
+static inline uint32_t word_hash(const char *w, size_t n, unsigned key)
+{
+    uint64_t h = ((uint64_t)key << 8 | n) * 0x9e3779b97f4a7c15u;
+    size_t j;
+
+    for (j = 0; j * 8 < n; j++) {
+        h = (h ^ word_chunk(w, n, j)) * 0xff51afd7ed558ccdu;
+        h ^= h >> 29;
+    }
+    return (uint32_t)(h ^ (h >> 32));
+}
+
+/* Does cache entry e hold the word w (n bytes, as many as e's)? Entries
+ * keep their word zero-padded. */
+static inline int wc_same(const struct ear_wcent *e, const char *w, size_t n)
+{
+    size_t j;
+
+    for (j = 0; j * 8 < n; j++) {
+        uint64_t c;
+        memcpy(&c, e->word + 8 * j, 8);
+        if (c != word_chunk(w, n, j))
             return 0;
+    }
     return 1;
 }
 
-static uint32_t word_hash(const char *w, size_t n, unsigned key)
+static inline void wc_put_word(struct ear_wcent *e, const char *w, size_t n)
 {
-    uint32_t h = 2166136261u ^ key;
-    size_t i;
+    size_t j;
 
-    for (i = 0; i < n; i++)
-        h = (h ^ (unsigned char)w[i]) * 16777619u;
-    return h;
+    for (j = 0; j * 8 < n; j++) {
+        uint64_t c = word_chunk(w, n, j);
+        memcpy(e->word + 8 * j, &c, 8);
+    }
 }
 
 static int lookup(struct ear_analyzer *an)
@@ -257,7 +291,7 @@ static int lookup(struct ear_analyzer *an)
             h = an->whash[i];
             e = &an->wcache[h & (EAR_WC_SLOTS - 1)];
             if (e->hash == h && e->len == n && e->key == key &&
-                same_bytes(e->word, w, n)) {
+                wc_same(e, w, n)) {
                 terms = e->term;
                 nt = e->nterm;
                 goto have;
@@ -273,7 +307,7 @@ static int lookup(struct ear_analyzer *an)
             e->len = (uint8_t)n;
             e->key = (uint8_t)key;
             e->nterm = (uint8_t)nt;
-            memcpy(e->word, w, n);
+            wc_put_word(e, w, n);
             if (nt)
                 memcpy(e->term, terms, nt * sizeof *terms);
         }
@@ -411,6 +445,10 @@ static int lexscore(struct ear_analyzer *an)
 
             if ((tk->flags & EAR_TF_CAPS) && !x->all_caps)
                 an->intensity = 1;
+            /* most words: no lexicon entry and no window open, so
+             * nothing below would change (no window: nothing pending) */
+            if (hi == EAR_NONE && !neg_left && !boost_left && pend <= 0)
+                continue;
             if (hi != EAR_NONE) {
                 const struct ear_hit *h = &an->hits[hi];
                 const struct ear_term *t = &an->terms[h->term];

@@ -486,22 +486,26 @@ prep(struct ear_text *t, const char *src, size_t len, int pattern)
                              c == C_DIGIT ? EAR_TF_NUMBER : 0))
                     return EAR_ENOMEM;
             }
-            if (c == C_LETTER) {
-                struct ear_tok *tk = &t->tok[p.open];
-                if (cp != '*')
-                    tk->flags = (tk->flags | EAR_TF_LETTER) &
-                                ~(uint32_t)EAR_TF_NUMBER;
-                if (upper)
-                    p.nup++;
-                else if (cp != '*')
-                    p.nlow++;
-                if (!upper && cp != '*' && !(tk->flags & EAR_TF_HANDLE))
-                    anylow = 1;
-                t->accents += accent;
+            /* an ASCII letter or digit starts the run below at once */
+            if (cp >= 0x80 || cp == '*') {
+                if (c == C_LETTER) {
+                    struct ear_tok *tk = &t->tok[p.open];
+                    if (cp != '*')
+                        tk->flags = (tk->flags | EAR_TF_LETTER) &
+                                    ~(uint32_t)EAR_TF_NUMBER;
+                    if (upper)
+                        p.nup++;
+                    else if (cp != '*')
+                        p.nlow++;
+                    if (!upper && cp != '*' &&
+                        !(tk->flags & EAR_TF_HANDLE))
+                        anylow = 1;
+                    t->accents += accent;
+                }
+                EMIT(o, on, i);
+                i += adv;
             }
-            EMIT(o, on, i);
-            i += adv;
-            if (c == C_LETTER && p.open != EAR_NONE) {
+            if (c == C_LETTER || cp < 0x80) {
                 /* the common case: a run of ASCII letters and digits,
                  * which fold by case alone */
                 uint32_t *mo = t->map + t->flen;

@@ -348,6 +348,8 @@ struct ear_analyzer {
     size_t nfired, firedcap;
     struct ear_fspan *spans;
     size_t nspans, spancap;
+    uint8_t *swant;    /* per span: the verdict pass it goes into */
+    size_t swantcap;
     uint32_t gen;
     /* results of the last run */
     int lang;

@@ -1179,25 +1179,24 @@ static int explain(struct ear_analyzer *an, struct ear_verdict *v)
     return v->explain ? 0 : EAR_ENOMEM;
 }
 
-/* Does span i go into the verdict's matches in pass k (0: rule spans of
- * rules that fired, 1: negative lexicon words), the first of its kind? */
-static int span_wanted(const struct ear_analyzer *an, size_t i, int k)
+/* Which pass of the verdict's matches span i goes into: 0 (rule spans of
+ * rules that fired), 1 (negative lexicon words), or 2 (none: the wrong
+ * sign, a rule that did not fire, or not the first of its kind). */
+static uint8_t span_pass(const struct ear_analyzer *an, size_t i)
 {
     const struct ear_fspan *s = &an->spans[i];
     size_t j;
 
-    if ((k == 0) != (s->rule != EAR_NONE))
-        return 0;
     if (s->rule == EAR_NONE && s->weight <= 0)
-        return 0;
+        return 2;
     if (s->rule != EAR_NONE && !ear_an__rule_fired(an, s->rule))
-        return 0;
+        return 2;
     for (j = 0; j < i; j++) {
         if (an->spans[j].rule == s->rule && an->spans[j].fs == s->fs &&
             an->spans[j].fe == s->fe)
-            return 0;
+            return 2;
     }
-    return 1;
+    return s->rule != EAR_NONE ? 0 : 1;
 }
 
 /* ear_verdict_add_match() into the array allocated for all of them; a
@@ -1303,13 +1302,14 @@ int ear_an__verdict(struct ear_analyzer *an, const char *field_split_name,
     }
     /* evidence: rule spans, then negative lexicon words; counted first
      * so the array (and a borrowed verdict's texts) is allocated once */
-    for (n = 0, k = 0; k < 2; k++) {
-        for (i = 0; i < an->nspans; i++) {
-            if (!span_wanted(an, i, (int)k))
-                continue;
-            n++;
-            bytes += x->map[an->spans[i].fe] - x->map[an->spans[i].fs] + 1;
-        }
+    if (GROW(an->swant, 0, an->swantcap, an->nspans))
+        return EAR_ENOMEM;
+    for (n = 0, i = 0; i < an->nspans; i++) {
+        an->swant[i] = span_pass(an, i);
+        if (an->swant[i] == 2)
+            continue;
+        n++;
+        bytes += x->map[an->spans[i].fe] - x->map[an->spans[i].fs] + 1;
     }
     if (n && borrowed) {
         if (GROW(an->bmatches, 0, an->bmatchcap, n) ||
@@ -1329,7 +1329,7 @@ int ear_an__verdict(struct ear_analyzer *an, const char *field_split_name,
             size_t os = x->map[s->fs], oe = x->map[s->fe];
             const char *field = "text";
             size_t base = 0;
-            if (!span_wanted(an, i, (int)k))
+            if (an->swant[i] != k)
                 continue;
             while (oe > os && (x->src[oe - 1] == ' ' ||
                                x->src[oe - 1] == '\n'))

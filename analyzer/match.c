@@ -202,19 +202,26 @@ static int word_terms(struct ear_analyzer *an, const struct ear_tok *tk,
     return (int)nt;
 }
 
-/* The j-th eight bytes of the word w (n bytes), zero past its end. The
- * folded buffer has 8 bytes of room past its end (ear_text__prep()), so
- * a word is read a 64-bit word at a time; bytes past the word are masked
- * before anything depends on them. */
-static inline uint64_t word_chunk(const char *w, size_t n, size_t j)
+/* Words are read eight bytes at a time: the folded buffer has 8 bytes of
+ * room past its end (ear_text__prep()), and bytes past a word are masked
+ * off before anything depends on them. keep[k]: the first k bytes. */
+static const uint64_t keep[9] = {
+    0, 0xffu, 0xffffu, 0xffffffu, 0xffffffffu, 0xffffffffffu,
+    0xffffffffffffu, 0xffffffffffffffu, 0xffffffffffffffffu
+};
+
+static inline uint64_t load8(const char *p)
 {
     uint64_t c;
-    size_t rem = n - 8 * j;
 
-    memcpy(&c, w + 8 * j, 8);
-    if (rem < 8)
-        c &= ((uint64_t)1 << (8 * rem)) - 1;
+    memcpy(&c, p, 8);
     return c;
+}
+
+static inline uint64_t wc_mix(uint64_t h, uint64_t c)
+{
+    h = (h ^ c) * 0xff51afd7ed558ccdu;
+    return h ^ (h >> 29);
 }
 
 /* The word cache's hash of a word of 1..EAR_WC_WORD bytes. */
@@ -223,36 +230,35 @@ static inline uint32_t word_hash(const char *w, size_t n, unsigned key)
     uint64_t h = ((uint64_t)key << 8 | n) * 0x9e3779b97f4a7c15u;
     size_t j;
 
-    for (j = 0; j * 8 < n; j++) {
-        h = (h ^ word_chunk(w, n, j)) * 0xff51afd7ed558ccdu;
-        h ^= h >> 29;
-    }
+    for (j = 0; j + 8 < n; j += 8)
+        h = wc_mix(h, load8(w + j));
+    h = wc_mix(h, load8(w + j) & keep[n - j]);
     return (uint32_t)(h ^ (h >> 32));
 }
 
 /* Does cache entry e hold the word w (n bytes, as many as e's)? Entries
- * keep their word zero-padded. */
+ * keep their word zero-padded to the next eight bytes. */
 static inline int wc_same(const struct ear_wcent *e, const char *w, size_t n)
 {
     size_t j;
 
-    for (j = 0; j * 8 < n; j++) {
-        uint64_t c;
-        memcpy(&c, e->word + 8 * j, 8);
-        if (c != word_chunk(w, n, j))
+    for (j = 0; j + 8 < n; j += 8)
+        if (load8(e->word + j) != load8(w + j))
             return 0;
-    }
-    return 1;
+    return load8(e->word + j) == (load8(w + j) & keep[n - j]);
 }
 
 static inline void wc_put_word(struct ear_wcent *e, const char *w, size_t n)
 {
     size_t j;
+    uint64_t c;
 
-    for (j = 0; j * 8 < n; j++) {
-        uint64_t c = word_chunk(w, n, j);
-        memcpy(e->word + 8 * j, &c, 8);
+    for (j = 0; j + 8 < n; j += 8) {
+        c = load8(w + j);
+        memcpy(e->word + j, &c, 8);
     }
+    c = load8(w + j) & keep[n - j];
+    memcpy(e->word + j, &c, 8);
 }
 
 static int lookup(struct ear_analyzer *an)

@@ -69,6 +69,7 @@ struct ear_unit {      /* a clause or a sentence */
     uint32_t flags;    /* clauses: UF_CONTRAST, UF_CONCESS */
     float factor;      /* clauses: contrast weighting */
     float score;       /* lexicon score (negative > 0) */
+    uint32_t bang, quest; /* sentences: the '!' and '?' in them */
 };
 
 struct ear_text {

@@ -381,6 +381,8 @@ static int segment(struct ear_analyzer *an)
         if (pos < 2 && lk == EAR_LX_CONCESS)
             c->flags |= EAR_UF_CONCESS;
         tk->clause = (uint32_t)(an->nclauses - 1);
+        s->bang += tk->bang;
+        s->quest += tk->quest;
         pos++;
     }
     if (c)
@@ -574,14 +576,10 @@ static int lexscore(struct ear_analyzer *an)
     }
     /* '!' amplifies its sentence; then contrast weights */
     inquiry = 0;
-    for (si = 0; si < an->nsents; si++) {
+    for (si = 0, ci = 0; si < an->nsents; si++) {
         struct ear_unit *s = &an->sents[si];
-        unsigned bang = 0, quest = 0;
+        unsigned bang = s->bang, quest = s->quest;
         float amp;
-        for (i = s->t0; i < s->t1; i++) {
-            bang += x->tok[i].bang;
-            quest += x->tok[i].quest;
-        }
         if (bang >= 2 || quest >= 3)
             an->intensity = 1;
         amp = 1.0f + 0.15f * (float)(bang < 3 ? bang : 3);
@@ -611,10 +609,9 @@ static int lexscore(struct ear_analyzer *an)
                 inquiry = -1;
         }
         s->score = 0;
-        for (ci = 0; ci < an->nclauses; ci++) {
+        /* a sentence's clauses follow one another */
+        for (; ci < an->nclauses && an->clauses[ci].sent == si; ci++) {
             struct ear_unit *c = &an->clauses[ci];
-            if (c->sent != si)
-                continue;
             c->score *= amp * c->factor;
             s->score += c->score;
         }

@@ -268,12 +268,14 @@ static size_t emoticon_at(const char *s, size_t n, size_t pos,
 
     if (c != ':' && c != ';' && c != '=' && c != '<' && c != '>')
         return 0;
+    if (pos + 1 >= n)
+        return 0; /* every emoticon has two characters or more */
     if (pos > 0 && (c == '<' || c == '=') &&
         is_wordish((unsigned char)s[pos - 1]))
         return 0;
     for (i = 0; i < sizeof emoticons / sizeof emoticons[0]; i++) {
         const char *in = emoticons[i].in;
-        if (in[0] != c)
+        if (in[0] != c || in[1] != s[pos + 1])
             continue;
         w = strlen(in);
         if (w > n - pos || memcmp(s + pos, in, w) != 0)

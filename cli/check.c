@@ -604,6 +604,25 @@ static int field_of(const char *k, size_t n)
     return F_OTHER;
 }
 
+/* No byte >= 0x80: valid UTF-8 at a glance (most lines of English). */
+static int ascii_only(const char *s, size_t n)
+{
+    size_t i = 0;
+#if defined(__SSE2__)
+    __m128i acc = _mm_setzero_si128();
+
+    for (; i + 16 <= n; i += 16)
+        acc = _mm_or_si128(acc, _mm_loadu_si128((const __m128i *)
+                                                (const void *)(s + i)));
+    if (_mm_movemask_epi8(acc))
+        return 0;
+#endif
+    for (; i < n; i++)
+        if ((unsigned char)s[i] >= 0x80)
+            return 0;
+    return 1;
+}
+
 /* 0, or -1 when the line needs the whole-line parse. */
 static int locate(struct line *ln, const char *s, size_t n)
 {
@@ -612,7 +631,7 @@ static int locate(struct line *ln, const char *s, size_t n)
     json_t *v;
     const char *ds;
 
-    if (!ear_utf8_valid(s, n))
+    if (!ascii_only(s, n) && !ear_utf8_valid(s, n))
         return -1;
     i = skip_ws(s, n, 0);
     if (i >= n || s[i] != '{')

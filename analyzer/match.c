@@ -352,8 +352,19 @@ static int segment(struct ear_analyzer *an)
     an->nclauses = an->nsents = 0;
     for (i = 0; i < x->ntok; i++) {
         struct ear_tok *tk = &x->tok[i];
-        int lk = lexkind_at(an, i);
-        int split = (tk->flags & (EAR_TF_CLAUSE | EAR_TF_SENT)) || !c;
+        int lk, split;
+
+        /* most words: no break before them, no lexicon word */
+        if (c && !(tk->flags & (EAR_TF_CLAUSE | EAR_TF_SENT)) &&
+            tk->lex == EAR_NONE) {
+            tk->clause = (uint32_t)(an->nclauses - 1);
+            s->bang += tk->bang;
+            s->quest += tk->quest;
+            pos++;
+            continue;
+        }
+        lk = lexkind_at(an, i);
+        split = (tk->flags & (EAR_TF_CLAUSE | EAR_TF_SENT)) || !c;
 
         if (!split && (lk == EAR_LX_CONTRAST || lk == EAR_LX_CONCESS) &&
             pos >= 2)

@@ -450,6 +450,13 @@ prep(struct ear_text *t, const char *src, size_t len, int pattern)
             t->map[t->flen++] = (uint32_t)(orig); } } while (0)
 
     while (i < len) {
+        if (s[i] == ' ') { /* the most common separator, shortest path */
+            tok_close(&p, (uint32_t)t->flen, (uint32_t)i);
+            t->f[t->flen] = ' ';
+            t->map[t->flen++] = (uint32_t)i;
+            i++;
+            continue;
+        }
         if (s[i] < 0x80) { /* classify() inline for ASCII */
             cp = s[i];
             adv = 1;
@@ -461,12 +468,6 @@ prep(struct ear_text *t, const char *src, size_t len, int pattern)
         } else {
             cp = utf8_next(s + i, len - i, &adv);
             c = classify(cp, o, &on, &upper, &accent);
-        }
-        if (cp == ' ') { /* the most common separator, shortest path */
-            tok_close(&p, (uint32_t)t->flen, (uint32_t)i);
-            EMIT(" ", 1, i);
-            i++;
-            continue;
         }
         if (pattern && cp == '*')
             c = C_LETTER;

@@ -1300,7 +1300,8 @@ int ear_an__verdict(struct ear_analyzer *an, const char *field_split_name,
                 cats[j].sev = r->severity;
             cats[j].w += r->weight;
         }
-        qsort(cats, ncats, sizeof *cats, cmp_cat);
+        if (ncats > 1)
+            qsort(cats, ncats, sizeof *cats, cmp_cat);
         for (j = 0; j < ncats; j++) {
             rc = add_category(an, v, borrowed, cats[j].cat);
             if (rc < 0)

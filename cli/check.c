@@ -305,8 +305,8 @@ static void put_verdict(const char *id, size_t idlen,
 
 /* One input line's fields. id is the raw JSON text of the "id" value
  * ("null" when absent), echoed as it came; text and lang are decoded
- * strings, pointing into the line itself or into a jansson value held in
- * keep[]. */
+ * strings, pointing into the line itself, into ubuf[] (unescape()) or
+ * into a jansson value held in keep[]. */
 struct line {
     const char *id;
     size_t idlen;
@@ -355,12 +355,13 @@ static void line_free(struct line *ln)
  * json_loadb() builds a whole object per line (a hashtable, every key and
  * every unused field a malloc'd copy), which cost more than the analysis
  * itself. So a line that is valid UTF-8 is first walked over its
- * top-level members; every string with an escape and every value that is
- * not a string is handed to jansson (json_loadb of its bytes), so jansson
- * still decides what is valid JSON and decodes what needs decoding. Only
- * plain strings without escapes (the common case) are used in place. A
- * line the walk does not accept goes to json_loadb() whole, which decodes
- * it or words the error.
+ * top-level members. Plain strings without escapes (the common case) are
+ * used in place; a value string with the usual escapes is decoded by
+ * unescape(); every other string with an escape (a key, or one unescape()
+ * refuses) and every value that is not a string is handed to jansson
+ * (json_loadb of its bytes), so jansson still decides what is valid JSON.
+ * A line the walk does not accept goes to json_loadb() whole, which
+ * decodes it or words the error.
  */
 static int is_ws(char c)
 {

@@ -69,6 +69,7 @@ struct ear_unit {      /* a clause or a sentence */
     uint32_t flags;    /* clauses: UF_CONTRAST, UF_CONCESS */
     float factor;      /* clauses: contrast weighting */
     float score;       /* lexicon score (negative > 0) */
+    uint32_t bang, quest; /* sentences: the '!' and '?' in them */
 };
 
 struct ear_text {
@@ -248,6 +249,9 @@ struct ear_rule {
     size_t ntests;
     /* per-text scratch */
     uint32_t gen;
+    uint32_t hit_t0, hit_t1; /* the last start and the first end of its
+                                hits: a unit holds one of them only if it
+                                reaches both */
     uint8_t unit_ok;   /* fired in a unit that does not read positive */
     uint8_t asked;     /* fired only inside questions that ask */
 };
@@ -276,7 +280,7 @@ struct ear_brandc {
  * full glob, hashtag) is the same every time the word occurs, and words
  * repeat (Zipf), so the answer for recent words is kept. Direct-mapped,
  * keyed on the folded word, the language and the hashtag flag. */
-#define EAR_WC_SLOTS 4096u
+#define EAR_WC_SLOTS 16384u
 #define EAR_WC_WORD 24u     /* longer words are not cached */
 #define EAR_WC_TERMS 8u     /* nor words anchoring more terms */
 
@@ -345,6 +349,8 @@ struct ear_analyzer {
     size_t nfired, firedcap;
     struct ear_fspan *spans;
     size_t nspans, spancap;
+    uint8_t *swant;    /* per span: the verdict pass it goes into */
+    size_t swantcap;
     uint32_t gen;
     /* results of the last run */
     int lang;

@@ -1360,6 +1360,7 @@ void ear_analyzer_free(struct ear_analyzer *an)
     free(an->cand);
     free(an->fired);
     free(an->spans);
+    free(an->swant);
     ear_buf_dispose(&an->scratch);
     free(an);
 }

@@ -34,11 +34,13 @@ static int grow_(void **p, size_t *cap, size_t need, size_t elem)
 
 /* ---------------------------------------------------------------- lookup */
 
-static int word_eq(const struct ear_wpat *w, const char *s, size_t n)
+static inline int word_eq(const struct ear_wpat *w, const char *s, size_t n)
 {
     if (w->glob)
         return ear_glob__match(w->text, w->len, s, n);
-    return w->len == n && memcmp(w->text, s, n) == 0;
+    /* the first byte settles most mismatches without the call */
+    return w->len == n && (n == 0 || (w->text[0] == s[0] &&
+                                      memcmp(w->text, s, n) == 0));
 }
 
 /* Do the words of term other than its anchor match the tokens around
@@ -102,9 +104,16 @@ static int add_hit(struct ear_analyzer *an, uint32_t term, size_t i)
         n->tail = hi;
         if (r->gen != an->gen) {
             r->gen = an->gen;
+            r->hit_t0 = h->t0;
+            r->hit_t1 = h->t1;
             if (GROW(an->cand, an->ncand, an->candcap, an->ncand + 1))
                 return EAR_ENOMEM;
             an->cand[an->ncand++] = n->rule;
+        } else {
+            if (h->t0 > r->hit_t0)
+                r->hit_t0 = h->t0;
+            if (h->t1 < r->hit_t1)
+                r->hit_t1 = h->t1;
         }
     }
     return 0;
@@ -193,25 +202,63 @@ static int word_terms(struct ear_analyzer *an, const struct ear_tok *tk,
     return (int)nt;
 }
 
-/* memcmp() == 0 for the few bytes of a word, without the call. */
-static inline int same_bytes(const char *a, const char *b, size_t n)
-{
-    size_t i;
+/* Words are read eight bytes at a time: the folded buffer has 8 bytes of
+ * room past its end (ear_text__prep()), and bytes past a word are masked
+ * off before anything depends on them. keep[k]: the first k bytes. */
+static const uint64_t keep[9] = {
+    0, 0xffu, 0xffffu, 0xffffffu, 0xffffffffu, 0xffffffffffu,
+    0xffffffffffffu, 0xffffffffffffffu, 0xffffffffffffffffu
+};
 
-    for (i = 0; i < n; i++)
-        if (a[i] != b[i])
-            return 0;
-    return 1;
+static inline uint64_t load8(const char *p)
+{
+    uint64_t c;
+
+    memcpy(&c, p, 8);
+    return c;
 }
 
-static uint32_t word_hash(const char *w, size_t n, unsigned key)
+static inline uint64_t wc_mix(uint64_t h, uint64_t c)
 {
-    uint32_t h = 2166136261u ^ key;
-    size_t i;
+    h = (h ^ c) * 0xff51afd7ed558ccdu;
+    return h ^ (h >> 29);
+}
 
-    for (i = 0; i < n; i++)
-        h = (h ^ (unsigned char)w[i]) * 16777619u;
-    return h;
+/* The word cache's hash of a word of 1..EAR_WC_WORD bytes. */
+static inline uint32_t word_hash(const char *w, size_t n, unsigned key)
+{
+    uint64_t h = ((uint64_t)key << 8 | n) * 0x9e3779b97f4a7c15u;
+    size_t j;
+
+    for (j = 0; j + 8 < n; j += 8)
+        h = wc_mix(h, load8(w + j));
+    h = wc_mix(h, load8(w + j) & keep[n - j]);
+    return (uint32_t)(h ^ (h >> 32));
+}
+
+/* Does cache entry e hold the word w (n bytes, as many as e's)? Entries
+ * keep their word zero-padded to the next eight bytes. */
+static inline int wc_same(const struct ear_wcent *e, const char *w, size_t n)
+{
+    size_t j;
+
+    for (j = 0; j + 8 < n; j += 8)
+        if (load8(e->word + j) != load8(w + j))
+            return 0;
+    return load8(e->word + j) == (load8(w + j) & keep[n - j]);
+}
+
+static inline void wc_put_word(struct ear_wcent *e, const char *w, size_t n)
+{
+    size_t j;
+    uint64_t c;
+
+    for (j = 0; j + 8 < n; j += 8) {
+        c = load8(w + j);
+        memcpy(e->word + j, &c, 8);
+    }
+    c = load8(w + j) & keep[n - j];
+    memcpy(e->word + j, &c, 8);
 }
 
 static int lookup(struct ear_analyzer *an)
@@ -250,7 +297,7 @@ static int lookup(struct ear_analyzer *an)
             h = an->whash[i];
             e = &an->wcache[h & (EAR_WC_SLOTS - 1)];
             if (e->hash == h && e->len == n && e->key == key &&
-                same_bytes(e->word, w, n)) {
+                wc_same(e, w, n)) {
                 terms = e->term;
                 nt = e->nterm;
                 goto have;
@@ -266,7 +313,7 @@ static int lookup(struct ear_analyzer *an)
             e->len = (uint8_t)n;
             e->key = (uint8_t)key;
             e->nterm = (uint8_t)nt;
-            memcpy(e->word, w, n);
+            wc_put_word(e, w, n);
             if (nt)
                 memcpy(e->term, terms, nt * sizeof *terms);
         }
@@ -305,8 +352,19 @@ static int segment(struct ear_analyzer *an)
     an->nclauses = an->nsents = 0;
     for (i = 0; i < x->ntok; i++) {
         struct ear_tok *tk = &x->tok[i];
-        int lk = lexkind_at(an, i);
-        int split = (tk->flags & (EAR_TF_CLAUSE | EAR_TF_SENT)) || !c;
+        int lk, split;
+
+        /* most words: no break before them, no lexicon word */
+        if (c && !(tk->flags & (EAR_TF_CLAUSE | EAR_TF_SENT)) &&
+            tk->lex == EAR_NONE) {
+            tk->clause = (uint32_t)(an->nclauses - 1);
+            s->bang += tk->bang;
+            s->quest += tk->quest;
+            pos++;
+            continue;
+        }
+        lk = lexkind_at(an, i);
+        split = (tk->flags & (EAR_TF_CLAUSE | EAR_TF_SENT)) || !c;
 
         if (!split && (lk == EAR_LX_CONTRAST || lk == EAR_LX_CONCESS) &&
             pos >= 2)
@@ -334,6 +392,8 @@ static int segment(struct ear_analyzer *an)
         if (pos < 2 && lk == EAR_LX_CONCESS)
             c->flags |= EAR_UF_CONCESS;
         tk->clause = (uint32_t)(an->nclauses - 1);
+        s->bang += tk->bang;
+        s->quest += tk->quest;
         pos++;
     }
     if (c)
@@ -404,6 +464,10 @@ static int lexscore(struct ear_analyzer *an)
 
             if ((tk->flags & EAR_TF_CAPS) && !x->all_caps)
                 an->intensity = 1;
+            /* most words: no lexicon entry and no window open, so
+             * nothing below would change (no window: nothing pending) */
+            if (hi == EAR_NONE && !neg_left && !boost_left && pend <= 0)
+                continue;
             if (hi != EAR_NONE) {
                 const struct ear_hit *h = &an->hits[hi];
                 const struct ear_term *t = &an->terms[h->term];
@@ -523,14 +587,10 @@ static int lexscore(struct ear_analyzer *an)
     }
     /* '!' amplifies its sentence; then contrast weights */
     inquiry = 0;
-    for (si = 0; si < an->nsents; si++) {
+    for (si = 0, ci = 0; si < an->nsents; si++) {
         struct ear_unit *s = &an->sents[si];
-        unsigned bang = 0, quest = 0;
+        unsigned bang = s->bang, quest = s->quest;
         float amp;
-        for (i = s->t0; i < s->t1; i++) {
-            bang += x->tok[i].bang;
-            quest += x->tok[i].quest;
-        }
         if (bang >= 2 || quest >= 3)
             an->intensity = 1;
         amp = 1.0f + 0.15f * (float)(bang < 3 ? bang : 3);
@@ -560,10 +620,9 @@ static int lexscore(struct ear_analyzer *an)
                 inquiry = -1;
         }
         s->score = 0;
-        for (ci = 0; ci < an->nclauses; ci++) {
+        /* a sentence's clauses follow one another */
+        for (; ci < an->nclauses && an->clauses[ci].sent == si; ci++) {
             struct ear_unit *c = &an->clauses[ci];
-            if (c->sent != si)
-                continue;
             c->score *= amp * c->factor;
             s->score += c->score;
         }
@@ -798,6 +857,11 @@ static int eval_rule(struct ear_analyzer *an, uint32_t ri)
         uint32_t hi = units ? units[u].t1 : (uint32_t)x->ntok;
         size_t save = an->nspans;
         if (lo >= hi)
+            continue;
+        /* a rule that needs a hit of its terms cannot match in a unit
+         * that holds none (eval_terms() and eval_near() take only hits
+         * inside [lo, hi)) */
+        if (r->has_terms && (lo > r->hit_t0 || hi < r->hit_t1))
             continue;
         rc = eval(an, r->root, lo, hi);
         if (rc < 0)
@@ -1129,25 +1193,24 @@ static int explain(struct ear_analyzer *an, struct ear_verdict *v)
     return v->explain ? 0 : EAR_ENOMEM;
 }
 
-/* Does span i go into the verdict's matches in pass k (0: rule spans of
- * rules that fired, 1: negative lexicon words), the first of its kind? */
-static int span_wanted(const struct ear_analyzer *an, size_t i, int k)
+/* Which pass of the verdict's matches span i goes into: 0 (rule spans of
+ * rules that fired), 1 (negative lexicon words), or 2 (none: the wrong
+ * sign, a rule that did not fire, or not the first of its kind). */
+static uint8_t span_pass(const struct ear_analyzer *an, size_t i)
 {
     const struct ear_fspan *s = &an->spans[i];
     size_t j;
 
-    if ((k == 0) != (s->rule != EAR_NONE))
-        return 0;
     if (s->rule == EAR_NONE && s->weight <= 0)
-        return 0;
+        return 2;
     if (s->rule != EAR_NONE && !ear_an__rule_fired(an, s->rule))
-        return 0;
+        return 2;
     for (j = 0; j < i; j++) {
         if (an->spans[j].rule == s->rule && an->spans[j].fs == s->fs &&
             an->spans[j].fe == s->fe)
-            return 0;
+            return 2;
     }
-    return 1;
+    return s->rule != EAR_NONE ? 0 : 1;
 }
 
 /* ear_verdict_add_match() into the array allocated for all of them; a
@@ -1237,7 +1300,8 @@ int ear_an__verdict(struct ear_analyzer *an, const char *field_split_name,
                 cats[j].sev = r->severity;
             cats[j].w += r->weight;
         }
-        qsort(cats, ncats, sizeof *cats, cmp_cat);
+        if (ncats > 1)
+            qsort(cats, ncats, sizeof *cats, cmp_cat);
         for (j = 0; j < ncats; j++) {
             rc = add_category(an, v, borrowed, cats[j].cat);
             if (rc < 0)
@@ -1253,13 +1317,14 @@ int ear_an__verdict(struct ear_analyzer *an, const char *field_split_name,
     }
     /* evidence: rule spans, then negative lexicon words; counted first
      * so the array (and a borrowed verdict's texts) is allocated once */
-    for (n = 0, k = 0; k < 2; k++) {
-        for (i = 0; i < an->nspans; i++) {
-            if (!span_wanted(an, i, (int)k))
-                continue;
-            n++;
-            bytes += x->map[an->spans[i].fe] - x->map[an->spans[i].fs] + 1;
-        }
+    if (GROW(an->swant, 0, an->swantcap, an->nspans))
+        return EAR_ENOMEM;
+    for (n = 0, i = 0; i < an->nspans; i++) {
+        an->swant[i] = span_pass(an, i);
+        if (an->swant[i] == 2)
+            continue;
+        n++;
+        bytes += x->map[an->spans[i].fe] - x->map[an->spans[i].fs] + 1;
     }
     if (n && borrowed) {
         if (GROW(an->bmatches, 0, an->bmatchcap, n) ||
@@ -1279,7 +1344,7 @@ int ear_an__verdict(struct ear_analyzer *an, const char *field_split_name,
             size_t os = x->map[s->fs], oe = x->map[s->fe];
             const char *field = "text";
             size_t base = 0;
-            if (!span_wanted(an, i, (int)k))
+            if (an->swant[i] != k)
                 continue;
             while (oe > os && (x->src[oe - 1] == ' ' ||
                                x->src[oe - 1] == '\n'))

@@ -268,12 +268,14 @@ static size_t emoticon_at(const char *s, size_t n, size_t pos,
 
     if (c != ':' && c != ';' && c != '=' && c != '<' && c != '>')
         return 0;
+    if (pos + 1 >= n)
+        return 0; /* every emoticon has two characters or more */
     if (pos > 0 && (c == '<' || c == '=') &&
         is_wordish((unsigned char)s[pos - 1]))
         return 0;
     for (i = 0; i < sizeof emoticons / sizeof emoticons[0]; i++) {
         const char *in = emoticons[i].in;
-        if (in[0] != c)
+        if (in[0] != c || in[1] != s[pos + 1])
             continue;
         w = strlen(in);
         if (w > n - pos || memcmp(s + pos, in, w) != 0)
@@ -290,20 +292,34 @@ static size_t emoticon_at(const char *s, size_t n, size_t pos,
     return 0;
 }
 
+/* s[pos..pos + k) equals the lowercase ASCII p, in any case. */
+static inline int prefix_ci(const char *s, const char *p, size_t k)
+{
+    size_t i;
+
+    for (i = 0; i < k; i++)
+        if ((s[i] | 0x20) != p[i])
+            return 0;
+    return 1;
+}
+
 static size_t url_at(const char *s, size_t n, size_t pos)
 {
-    static const char *const pre[] = {"https://", "http://", "www."};
-    size_t i, k, e;
+    size_t e;
 
-    if (s[pos] != 'h' && s[pos] != 'H' && s[pos] != 'w' && s[pos] != 'W')
+    if ((s[pos] | 0x20) == 'h') {
+        if (!(n - pos >= 7 && prefix_ci(s + pos, "http", 4) &&
+              (memcmp(s + pos + 4, "://", 3) == 0 ||
+               (n - pos >= 8 && (s[pos + 4] | 0x20) == 's' &&
+                memcmp(s + pos + 5, "://", 3) == 0))))
+            return 0;
+    } else if ((s[pos] | 0x20) == 'w') {
+        if (!(n - pos >= 4 && prefix_ci(s + pos, "www", 3) &&
+              s[pos + 3] == '.'))
+            return 0;
+    } else {
         return 0;
-    for (i = 0; i < 3; i++) {
-        k = strlen(pre[i]);
-        if (n - pos >= k && strncasecmp(s + pos, pre[i], k) == 0)
-            break;
     }
-    if (i == 3)
-        return 0;
     e = pos;
     while (e < n && s[e] != ' ' && s[e] != '\n' && s[e] != '\t' &&
            s[e] != '\r')
@@ -386,8 +402,10 @@ static void mark_last(struct prep *p, int bang, int quest)
         t->tok[t->ntok - 1].quest++;
 }
 
-int ear_text__prep(struct ear_text *t, const char *src, size_t len,
-                   int pattern)
+/* Compiled twice (ear_text__prep() below), so the text path does not
+ * test for patterns at every character. */
+static inline __attribute__((always_inline)) int
+prep(struct ear_text *t, const char *src, size_t len, int pattern)
 {
     const unsigned char *s = (const unsigned char *)src;
     struct prep p;
@@ -405,7 +423,10 @@ int ear_text__prep(struct ear_text *t, const char *src, size_t len,
     t->ntok = 0;
     t->all_caps = 0;
     t->accents = 0;
-    need = len * 2 + 16;
+    /* A folded character is never longer than its UTF-8, except U+FFFD
+     * (3 bytes) for an invalid byte; 8 bytes more let readers load whole
+     * 64-bit words (lookup's word hash) */
+    need = len * 3 + 16 + 8;
     if (need > t->fcap) {
         char *nf = realloc(t->f, need);
         uint32_t *nm;
@@ -429,6 +450,13 @@ int ear_text__prep(struct ear_text *t, const char *src, size_t len,
             t->map[t->flen++] = (uint32_t)(orig); } } while (0)
 
     while (i < len) {
+        if (s[i] == ' ') { /* the most common separator, shortest path */
+            tok_close(&p, (uint32_t)t->flen, (uint32_t)i);
+            t->f[t->flen] = ' ';
+            t->map[t->flen++] = (uint32_t)i;
+            i++;
+            continue;
+        }
         if (s[i] < 0x80) { /* classify() inline for ASCII */
             cp = s[i];
             adv = 1;
@@ -441,17 +469,12 @@ int ear_text__prep(struct ear_text *t, const char *src, size_t len,
             cp = utf8_next(s + i, len - i, &adv);
             c = classify(cp, o, &on, &upper, &accent);
         }
-        if (cp == ' ') { /* the most common separator, shortest path */
-            tok_close(&p, (uint32_t)t->flen, (uint32_t)i);
-            EMIT(" ", 1, i);
-            i++;
-            continue;
-        }
         if (pattern && cp == '*')
             c = C_LETTER;
         if (c == C_LETTER || c == C_DIGIT) {
             if (p.open == EAR_NONE) {
-                size_t u = url_at(src, len, i);
+                size_t u = (cp | 0x20) == 'h' || (cp | 0x20) == 'w'
+                           ? url_at(src, len, i) : 0;
                 if (u) {
                     if (tok_open(&p, (uint32_t)t->flen, (uint32_t)i,
                                  EAR_TF_URL))
@@ -466,22 +489,26 @@ int ear_text__prep(struct ear_text *t, const char *src, size_t len,
                              c == C_DIGIT ? EAR_TF_NUMBER : 0))
                     return EAR_ENOMEM;
             }
-            if (c == C_LETTER) {
-                struct ear_tok *tk = &t->tok[p.open];
-                if (cp != '*')
-                    tk->flags = (tk->flags | EAR_TF_LETTER) &
-                                ~(uint32_t)EAR_TF_NUMBER;
-                if (upper)
-                    p.nup++;
-                else if (cp != '*')
-                    p.nlow++;
-                if (!upper && cp != '*' && !(tk->flags & EAR_TF_HANDLE))
-                    anylow = 1;
-                t->accents += accent;
+            /* an ASCII letter or digit starts the run below at once */
+            if (cp >= 0x80 || cp == '*') {
+                if (c == C_LETTER) {
+                    struct ear_tok *tk = &t->tok[p.open];
+                    if (cp != '*')
+                        tk->flags = (tk->flags | EAR_TF_LETTER) &
+                                    ~(uint32_t)EAR_TF_NUMBER;
+                    if (upper)
+                        p.nup++;
+                    else if (cp != '*')
+                        p.nlow++;
+                    if (!upper && cp != '*' &&
+                        !(tk->flags & EAR_TF_HANDLE))
+                        anylow = 1;
+                    t->accents += accent;
+                }
+                EMIT(o, on, i);
+                i += adv;
             }
-            EMIT(o, on, i);
-            i += adv;
-            if (c == C_LETTER && p.open != EAR_NONE) {
+            if (c == C_LETTER || cp < 0x80) {
                 /* the common case: a run of ASCII letters and digits,
                  * which fold by case alone */
                 uint32_t *mo = t->map + t->flen;
@@ -635,6 +662,12 @@ int ear_text__prep(struct ear_text *t, const char *src, size_t len,
     t->map[t->flen] = (uint32_t)len;
     t->all_caps = !anylow;
     return 0;
+}
+
+int ear_text__prep(struct ear_text *t, const char *src, size_t len,
+                   int pattern)
+{
+    return pattern ? prep(t, src, len, 1) : prep(t, src, len, 0);
 }
 
 void ear_text__dispose(struct ear_text *t)

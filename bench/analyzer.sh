@@ -7,6 +7,8 @@
 #   speed:    `earshot check --jsonl` vs VADER and AFINN in node over the
 #             airline file repeated to ~60,000 lines, whole process
 #             (hyperfine: medians and ratios)
+#   user CPU: medians of /usr/bin/time runs, same input
+#   instructions per mention: valgrind callgrind (when installed)
 #   memory and start-up: /usr/bin/time -v with every pack loaded
 # Needs: hyperfine, node/npm (the peers are installed into
 # bench/peers/node_modules on first use), GNU time.
@@ -72,6 +74,42 @@ for name, x in zip(names, r):
           f'{n / x["median"]:>9,.0f} lines/s  '
           f'{x["median"] / base:5.1f}x earshot\'s time')
 PY
+
+echo "== user CPU, median of runs (the machine is shared: CPU time moves less than wall time)"
+# /usr/bin/time per run; VADER takes 30 s a run, so it gets fewer runs
+ucpu() {
+    n=$1; shift
+    i=0
+    while [ "$i" -lt "$n" ]; do
+        /usr/bin/time -f '%U' "$@" < "$big" 2>&1 >/dev/null | tail -1
+        i=$((i + 1))
+    done | sort -n | awk '{ v[NR] = $1 } END {
+        m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+        printf "%.3f\n", m }'
+}
+ue=$(ucpu "$runs" "$earshot" check --jsonl)
+ua=$(ucpu "$runs" node "$peers/classify.js" afinn)
+uv=$(ucpu 3 node "$peers/classify.js" vader)
+python3 - "$lines" "$ue" "$uv" "$ua" <<'PY'
+import sys
+n = int(sys.argv[1]); e, v, a = map(float, sys.argv[2:5])
+for name, t in (("earshot", e), ("VADER", v), ("AFINN", a)):
+    print(f'{name:8s} user {t:.3f} s  {n / t:>9,.0f} lines/s of CPU  '
+          f'{t / e:5.1f}x earshot\'s CPU')
+PY
+
+if command -v valgrind >/dev/null; then
+    echo "== instructions per mention (callgrind: 12,404 lines minus 1 line, start-up excluded)"
+    head -12404 "$big" > "$out/cg.jsonl"
+    head -1 "$big" > "$out/cg1.jsonl"
+    ir() {
+        valgrind --tool=callgrind --callgrind-out-file=/dev/null \
+            "$earshot" check --jsonl < "$1" 2>&1 >/dev/null |
+            sed -n 's/.*refs: *//p' | tr -d ,
+    }
+    a=$(ir "$out/cg.jsonl"); b=$(ir "$out/cg1.jsonl")
+    echo "$(( (a - b) / 12403 )) instructions per mention (start-up: $b)"
+fi
 
 echo "== start-up and memory with every pack loaded"
 t() { /usr/bin/time -f '%e s elapsed, %M KB max RSS' "$@"; }

@@ -41,6 +41,19 @@ static void test_fold(void)
     CHECK_INT(map[9], 5);
     free(f);
     free(map);
+
+    /* a long run of invalid bytes triples in the shadow (the buffers
+     * once held only twice the input: an overflow under ASan) */
+    {
+        char bad[64];
+        memset(bad, 0xff, sizeof bad);
+        CHECK(ear_analyzer_fold(&f, &n, &map, bad, sizeof bad) == 0);
+        CHECK_INT(n, 3 * sizeof bad);
+        CHECK_INT(map[n - 1], sizeof bad - 1);
+        CHECK_INT(map[n], sizeof bad);
+        free(f);
+        free(map);
+    }
 }
 
 static void test_detect(void)

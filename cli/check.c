@@ -305,8 +305,8 @@ static void put_verdict(const char *id, size_t idlen,
 
 /* One input line's fields. id is the raw JSON text of the "id" value
  * ("null" when absent), echoed as it came; text and lang are decoded
- * strings, pointing into the line itself, into ubuf[] (unescape()) or
- * into a jansson value held in keep[]. */
+ * strings, pointing into the line itself or into a jansson value held in
+ * keep[]. */
 struct line {
     const char *id;
     size_t idlen;
@@ -318,36 +318,18 @@ struct line {
     json_t *keep[8];
     size_t nkeep;
     char *iddump;      /* slow path: new JSON text of the id */
-    /* decoded strings with escapes (unescape()): text, lang, any other;
-     * kept from line to line */
-    char *ubuf[3];
-    size_t ucap[3];
 };
 
 static void line_clear(struct line *ln)
 {
-    char *ubuf[3];
-    size_t ucap[3], i;
+    size_t i;
 
     for (i = 0; i < ln->nkeep; i++)
         json_decref(ln->keep[i]);
     free(ln->iddump);
-    memcpy(ubuf, ln->ubuf, sizeof ubuf);
-    memcpy(ucap, ln->ucap, sizeof ucap);
     memset(ln, 0, sizeof *ln);
-    memcpy(ln->ubuf, ubuf, sizeof ubuf);
-    memcpy(ln->ucap, ucap, sizeof ucap);
     ln->id = "null";
     ln->idlen = 4;
-}
-
-static void line_free(struct line *ln)
-{
-    size_t i;
-
-    line_clear(ln);
-    for (i = 0; i < 3; i++)
-        free(ln->ubuf[i]);
 }
 
 /*
@@ -356,10 +338,10 @@ static void line_free(struct line *ln)
  * every unused field a malloc'd copy), which cost more than the analysis
  * itself. So a line that is valid UTF-8 is first walked over its
  * top-level members. Plain strings without escapes (the common case) are
- * used in place; a value string with the usual escapes is decoded by
- * unescape(); every other string with an escape (a key, or one unescape()
- * refuses) and every value that is not a string is handed to jansson
- * (json_loadb of its bytes), so jansson still decides what is valid JSON.
+ * used in place; every string with an escape and every value that is not
+ * a string is handed to jansson (json_loadb of its bytes), so jansson
+ * decodes every escape and decides what is valid JSON; nothing here
+ * decodes JSON.
  * A line the walk does not accept goes to json_loadb() whole, which
  * decodes it or words the error.
  */
@@ -435,107 +417,6 @@ static inline size_t str_end(const char *s, size_t n, size_t i,
         *esc = 1; /* a backslash: skip what it escapes */
         i++;
     }
-    return 0;
-}
-
-static int hex4(const char *s, uint32_t *val)
-{
-    uint32_t v = 0;
-    int k;
-
-    for (k = 0; k < 4; k++) {
-        char c = s[k];
-        v <<= 4;
-        if (c >= '0' && c <= '9')
-            v |= (uint32_t)(c - '0');
-        else if (c >= 'a' && c <= 'f')
-            v |= (uint32_t)(c - 'a' + 10);
-        else if (c >= 'A' && c <= 'F')
-            v |= (uint32_t)(c - 'A' + 10);
-        else
-            return -1;
-    }
-    *val = v;
-    return 0;
-}
-
-/* Decodes the string s[0..n) (quotes included; str_end() accepted it, so
- * it holds no raw control character, and the line is valid UTF-8) into
- * ln->ubuf[slot]: *dec, *decn. Returns -1 for whatever is not the plain
- * RFC 8259 escapes (an unknown escape, a bad \u, a lone surrogate) and
- * then jansson judges the string and words the error: what this accepts,
- * jansson accepts (\u0000 too, as JSON_ALLOW_NUL lets it) and decodes
- * to the same bytes. jansson's json_loadb() costs more per call than the
- * analysis of a tweet. */
-static int unescape(struct line *ln, int slot, const char *s, size_t n,
-                    const char **dec, size_t *decn)
-{
-    size_t i, o = 0;
-    char *b;
-
-    if (ln->ucap[slot] < n) {
-        size_t c = n < 256 ? 256 : n;
-        b = realloc(ln->ubuf[slot], c);
-        if (!b)
-            return -1;
-        ln->ubuf[slot] = b;
-        ln->ucap[slot] = c;
-    }
-    b = ln->ubuf[slot];
-    n--; /* the closing quote */
-    for (i = 1; i < n;) {
-        size_t j = str_stop(s, n, i);
-        uint32_t cp, lo;
-        memcpy(b + o, s + i, j - i);
-        o += j - i;
-        i = j;
-        if (i >= n)
-            break;
-        if (s[i] != '\\' || i + 1 >= n)
-            return -1;
-        switch (s[i + 1]) {
-        case '"': b[o++] = '"'; i += 2; continue;
-        case '\\': b[o++] = '\\'; i += 2; continue;
-        case '/': b[o++] = '/'; i += 2; continue;
-        case 'b': b[o++] = '\b'; i += 2; continue;
-        case 'f': b[o++] = '\f'; i += 2; continue;
-        case 'n': b[o++] = '\n'; i += 2; continue;
-        case 'r': b[o++] = '\r'; i += 2; continue;
-        case 't': b[o++] = '\t'; i += 2; continue;
-        case 'u': break;
-        default: return -1;
-        }
-        if (i + 6 > n || hex4(s + i + 2, &cp) < 0)
-            return -1;
-        i += 6;
-        if (cp >= 0xDC00 && cp <= 0xDFFF)
-            return -1;
-        if (cp >= 0xD800 && cp <= 0xDBFF) {
-            if (i + 6 > n || s[i] != '\\' || s[i + 1] != 'u' ||
-                hex4(s + i + 2, &lo) < 0 || lo < 0xDC00 || lo > 0xDFFF)
-                return -1;
-            i += 6;
-            cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-        }
-        /* the UTF-8 of one \\u escape (6 or 12 bytes) is shorter */
-        if (cp < 0x80) {
-            b[o++] = (char)cp;
-        } else if (cp < 0x800) {
-            b[o++] = (char)(0xC0 | (cp >> 6));
-            b[o++] = (char)(0x80 | (cp & 0x3F));
-        } else if (cp < 0x10000) {
-            b[o++] = (char)(0xE0 | (cp >> 12));
-            b[o++] = (char)(0x80 | ((cp >> 6) & 0x3F));
-            b[o++] = (char)(0x80 | (cp & 0x3F));
-        } else {
-            b[o++] = (char)(0xF0 | (cp >> 18));
-            b[o++] = (char)(0x80 | ((cp >> 12) & 0x3F));
-            b[o++] = (char)(0x80 | ((cp >> 6) & 0x3F));
-            b[o++] = (char)(0x80 | (cp & 0x3F));
-        }
-    }
-    *dec = b;
-    *decn = o;
     return 0;
 }
 
@@ -627,10 +508,9 @@ static int ascii_only(const char *s, size_t n)
 /* 0, or -1 when the line needs the whole-line parse. */
 static int locate(struct line *ln, const char *s, size_t n)
 {
-    size_t i, e, dn = 0;
+    size_t i, e;
     int esc, f;
     json_t *v;
-    const char *ds;
 
     if (!ascii_only(s, n) && !ear_utf8_valid(s, n))
         return -1;
@@ -669,14 +549,10 @@ static int locate(struct line *ln, const char *s, size_t n)
             return -1;
         vs = s + i;
         v = NULL;
-        ds = NULL;
         if (s[i] == '"') {
             e = str_end(s, n, i, &esc);
             if (!e)
                 return -1;
-            if (esc && unescape(ln, f == F_TEXT ? 0 : f == F_LANG ? 1 : 2,
-                                vs, e - i, &ds, &dn) == 0)
-                esc = 0; /* decoded here */
         } else {
             e = value_end(s, n, i);
             if (!e || e == i)
@@ -695,8 +571,8 @@ static int locate(struct line *ln, const char *s, size_t n)
             break;
         case F_TEXT:
         case F_LANG: {
-            const char *t = v ? json_string_value(v) : ds ? ds : vs + 1;
-            size_t tn = v ? json_string_length(v) : ds ? dn : e - i - 2;
+            const char *t = v ? json_string_value(v) : vs + 1;
+            size_t tn = v ? json_string_length(v) : e - i - 2;
             if (v && !json_is_string(v))
                 t = NULL;
             if (f == F_TEXT) {
@@ -839,7 +715,7 @@ static int check_jsonl(struct ear_cli *cli, struct ear_analyzer *an,
             put_verdict(ln.id, ln.idlen, v);
         }
     }
-    line_free(&ln);
+    line_clear(&ln);
     free(line);
     put_flush();
     if (fflush(stdout) == EOF || ferror(stdout)) {

@@ -10,6 +10,10 @@
 # Needs: wrk, nginx, chromium, node with tests/e2e's node_modules (npm ci).
 # Usage: bench/web.sh [path/to/earshot]   (EAR_WEB_N mentions, default
 # 110,000, of which the analyzer flags and queues a bit more than 100,000)
+# EAR_WEB_PART=page measures only the page (no wrk, no nginx);
+# EAR_WEB_REUSE=1 keeps the store of an earlier run in the output directory
+# (so that two binaries can be compared on the same store in the same hour);
+# EAR_WEB_LOADS page loads (default 15).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
@@ -17,18 +21,27 @@ earshot=${1:-$top/build/cli/earshot}
 out=${EAR_BENCH_OUT:-$top/build/bench}/web
 n=${EAR_WEB_N:-110000}
 dur=${EAR_WEB_SECONDS:-20}
-for t in wrk nginx node curl python3; do
+part=${EAR_WEB_PART:-all}
+loads=${EAR_WEB_LOADS:-15}
+tools="node curl python3"
+[ "$part" = page ] || tools="wrk nginx $tools"
+for t in $tools; do
     command -v $t >/dev/null || { echo "bench/web.sh: $t is missing" >&2; exit 1; }
 done
 [ -d "$top/tests/e2e/node_modules/playwright-core" ] ||
     (cd "$top/tests/e2e" && npm ci --no-audit --no-fund --loglevel=error)
 
+cfg="$out/earshot.yml"
+db="$out/web.db"
+if [ "${EAR_WEB_REUSE:-0}" = 1 ] && [ -f "$out/store.ok" ]; then
+    echo "== store: reusing $db"
+    rm -rf "$out/static" "$out/nginx"
+    mkdir -p "$out/static"
+else
 rm -rf "$out"
 mkdir -p "$out/static"
 echo "== store: $n synthetic reviews through earshot run"
 python3 "$here/web_feed.py" "$n" "$out" "$top/rules"
-cfg="$out/earshot.yml"
-db="$out/web.db"
 start=$(date +%s)
 "$earshot" --config "$cfg" --db "$db" run > "$out/run.log" 2>&1 || true
 queued=$("$earshot" --config "$cfg" --db "$db" queue list --state all --json --limit 0 |
@@ -37,6 +50,8 @@ echo "queued $queued items in $(( $(date +%s) - start )) s"
 [ "$queued" -ge 100000 ] || { echo "bench/web.sh: fewer than 100,000 queue entries" >&2; exit 1; }
 printf 'bench-password-1\n' |
     "$earshot" --config "$cfg" --db "$db" user add bench --team billing --role lead --password-stdin
+touch "$out/store.ok"
+fi
 
 "$earshot" --config "$cfg" --db "$db" serve --listen 127.0.0.1:0 2> "$out/serve.log" &
 pid=$!
@@ -50,6 +65,12 @@ cookie=$(curl -s -D - -o /dev/null -H 'Content-Type: application/json' \
 [ -n "$cookie" ] || { echo "bench/web.sh: login failed" >&2; exit 1; }
 H="Cookie: earshot_session=$cookie"
 
+if [ "$part" = page ]; then
+    echo "== the page in headless chromium ($loads loads, logged in)"
+    node "$here/web_page.mjs" "$url" "$cookie" "$loads" | tee "$out/page.json"
+    grep -E 'VmHWM|VmRSS' "/proc/$pid/status" | tee "$out/memory.txt"
+    exit 0
+fi
 echo "== one request each, computed from the store (ms)"
 for q in "" "?offset=50" "?offset=50000" "?team=billing" "?q=refund" "?state=all" "?overdue=1"; do
     curl -s -H "$H" -o /dev/null -w "%{time_total}" "${url}api/queue$q" |
@@ -62,8 +83,8 @@ wrk -t2 -c50 -d"${dur}s" --latency -H "$H" "${url}api/queue" | tee "$out/wrk-cac
 echo "== server-side time to answer it (from /metrics: requests answered within le seconds)"
 curl -s "${url}metrics" | grep 'earshot_http_request_duration_seconds_bucket{route="queue"' |
     tee "$out/metrics-cached.txt"
-echo "== the page in headless chromium (15 loads, logged in)"
-node "$here/web_page.mjs" "$url" "$cookie" 15 | tee "$out/page.json"
+echo "== the page in headless chromium ($loads loads, logged in)"
+node "$here/web_page.mjs" "$url" "$cookie" "$loads" | tee "$out/page.json"
 
 echo "== wrk: other views, each computed from the store (random team, state,"
 echo "   language and page of the first ten: 540 views, more than the cache holds)"

@@ -2,8 +2,13 @@
 // chromium (Debian's, driven by playwright-core from tests/e2e) with a
 // logged-in session and measures, from the start of navigation, DOM
 // interactive, the moment the queue's first page is on screen (the keys
-// work from then on) and the moment the first item is shown too. Prints
-// one JSON line with the medians and the worst.
+// work from then on) and the moment the first item is shown too. The
+// page notes those moments itself (a MutationObserver installed before any
+// of its scripts run), and the end of the first frame drawn after the first
+// item is in (requestAnimationFrame, then a task). Prints one JSON line with the medians and the worst,
+// and the median of when each of the page's own requests ended (resource
+// timing, ms from the start of navigation) and how many there were before
+// the first item showed.
 // Usage: node bench/web_page.mjs URL SESSION-COOKIE [N]
 import { createRequire } from "node:module";
 import path from "node:path";
@@ -22,29 +27,45 @@ const context = await browser.newContext({ viewport: { width: 1400, height: 900 
 const u = new URL(url);
 await context.addCookies([{ name: "earshot_session", value: cookie, domain: u.hostname, path: "/",
                             httpOnly: true, sameSite: "Strict" }]);
+// the moments the first row and the first item are in the DOM, noted by
+// the page itself from before its first script runs
+await context.addInitScript(() => {
+  window.__rows = 0;
+  window.__item = 0;
+  window.__painted = 0;
+  const note = () => {
+    if (!window.__rows && document.querySelector("#queue li.row")) window.__rows = performance.now();
+    if (!window.__item && document.querySelector("#detail .rid")) {
+      window.__item = performance.now();
+      requestAnimationFrame(() => setTimeout(() => { window.__painted = performance.now(); }, 0));
+    }
+  };
+  new MutationObserver(note).observe(document, { childList: true, subtree: true });
+});
 const runs = [];
+const res = {};
 for (let i = 0; i < n; i++) {
   const page = await context.newPage();
   await page.goto(url, { waitUntil: "commit" });
-  // the moment the first row is in the DOM, noted by the page itself
-  await page.evaluate(() => {
-    window.__rows = 0;
-    window.__item = 0;
-    const note = () => {
-      if (!window.__rows && document.querySelector("#queue li.row")) window.__rows = performance.now();
-      if (!window.__item && document.querySelector("#detail .rid")) window.__item = performance.now();
-    };
-    new MutationObserver(note).observe(document, { childList: true, subtree: true });
-    note();
-  }).catch(() => {});
   await page.waitForSelector("#queue li.row");
   await page.waitForSelector("#detail .rid");
+  await page.waitForFunction(() => window.__painted > 0);
   const m = await page.evaluate(() => {
     const nav = performance.getEntriesByType("navigation")[0];
+    const ready = window.__item || performance.now();
+    const r = { html: nav.responseEnd };
+    let before = 0;
+    for (const e of performance.getEntriesByType("resource")) {
+      const u = new URL(e.name);
+      const k = u.pathname.replace(/\/\d+$/, "/{id}");
+      if (!(k in r)) r[k] = e.responseEnd;
+      if (e.startTime < ready) before++;
+    }
     return { interactive: nav.domInteractive, queue: window.__rows || performance.now(),
-             ready: window.__item || performance.now() };
+             ready, painted: window.__painted, before, r };
   });
   runs.push(m);
+  for (const k in m.r) (res[k] = res[k] || []).push(m.r[k]);
   await page.close();
 }
 await browser.close();
@@ -53,5 +74,11 @@ const max = (k) => Math.max(...runs.map((r) => r[k]));
 console.log(JSON.stringify({
   runs: n, dom_interactive_ms: Math.round(med("interactive")),
   queue_shown_ms: Math.round(med("queue")), queue_and_item_shown_ms: Math.round(med("ready")),
-  worst_ms: Math.round(max("ready"))
+  worst_ms: Math.round(max("ready")), first_frame_after_item_ms: Math.round(med("painted")),
+  requests_before_item: med("before"),
+  ends_ms: Object.fromEntries(Object.entries(res).map(([k, v]) => {
+    v.sort((a, b) => a - b);
+    return [k + (v.length < n ? " (" + v.length + " of " + n + " loads)" : ""),
+            Math.round(v[Math.floor(v.length / 2)])];
+  }))
 }));

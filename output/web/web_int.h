@@ -237,6 +237,15 @@ int ear_web__cache_answer(struct web_req *req, const char *key,
  * store changes), and answers it. Steals body (free()). */
 enum MHD_Result ear_web__cache_put(struct web_req *req, const char *key,
                                    char *body, size_t len, int64_t until);
+/* As ear_web__cache_answer(), for a body used in another answer (the
+ * page's boot data): 1 with a copy of the cached body in *body (new; free
+ * it), its length and ETag; 0 when not cached, after claiming the key as
+ * ear_web__cache_answer() does. A request claims one key at a time. */
+int ear_web__cache_get(struct web_req *req, const char *key, char **body,
+                       size_t *len, char etag[24]);
+/* As ear_web__cache_put() without answering; fills etag. Steals body. */
+void ear_web__cache_keep(struct web_req *req, const char *key, char *body,
+                         size_t len, int64_t until, char etag[24]);
 /* Gives up a claim that ear_web__cache_put() did not fill. */
 void ear_web__cache_release(struct web_req *req);
 /* Milliseconds on the monotonic clock. */
@@ -252,6 +261,8 @@ int ear_web__require(struct web_req *req, int csrf, enum MHD_Result *ret);
 enum MHD_Result ear_web__login(struct web_req *req);
 enum MHD_Result ear_web__logout(struct web_req *req);
 enum MHD_Result ear_web__me(struct web_req *req);
+/* What /api/me answers for the request's session. New reference. */
+json_t *ear_web__me_json(const struct web_req *req);
 /* Frees the session and rate-limit tables. */
 void ear_web__auth_free(struct ear_web *w);
 /* Random bytes as lowercase hex (2 * n chars + NUL). EAR_EIO on failure. */
@@ -266,6 +277,15 @@ enum MHD_Result ear_web__api_incidents(struct web_req *req);
 enum MHD_Result ear_web__api_kpis(struct web_req *req);
 enum MHD_Result ear_web__api_rules(struct web_req *req);
 enum MHD_Result ear_web__api_users(struct web_req *req);
+/* The page's boot data for an authenticated request to the page: what
+ * the page would otherwise ask the API for before it shows anything (who
+ * is logged in, the first page of the queue for the filters in the page's
+ * URL, the first item's detail, counts, open incidents, KPIs, users), as
+ * one JSON object in which every <, > and & is escaped as \u003c etc., so
+ * that it can sit in a <script type="application/json"> element without
+ * user text closing it. A part that cannot be computed is left out (the
+ * page asks for it then). New string (free()); NULL when out of memory. */
+char *ear_web__boot_json(struct web_req *req, size_t *len);
 /* The request body as a JSON object with only the given keys (NULL-term.).
  * Answers 400/415 into *ret and returns NULL otherwise. New reference. */
 json_t *ear_web__body_object(struct web_req *req, const char *const *keys,

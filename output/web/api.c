@@ -346,8 +346,29 @@ static int count_overdue(int64_t *out, struct ear_store *st,
     return count_total(out, st, &o, now, q, pattern, err);
 }
 
+/* What a state filter selects from numbers per state (new, assigned,
+ * responded, resolved, dismissed). */
+static int64_t state_sum(const char *state, const int64_t n[5])
+{
+    static const char *const states[] = {"new", "assigned", "responded",
+                                         "resolved", "dismissed"};
+
+    if (!state || strcmp(state, "open") == 0)
+        return n[0] + n[1] + n[2];
+    if (strcmp(state, "closed") == 0)
+        return n[3] + n[4];
+    if (strcmp(state, "all") == 0)
+        return n[0] + n[1] + n[2] + n[3] + n[4];
+    for (size_t i = 0; i < 5; i++)
+        if (strcmp(state, states[i]) == 0)
+            return n[i];
+    return 0;
+}
+
 /* Items per state under every filter but state (and overdue); *total is
- * what f itself selects. */
+ * what f itself selects. With a text search the overdue items are counted
+ * in the same pass (each pass reads every mention's text); without one,
+ * the partial index over deadlines counts them apart. */
 static int count_states(json_t *counts, int64_t *total, struct ear_store *st,
                         const struct ear_queue_filter *f, int64_t now,
                         const char *q, const char *pattern,
@@ -357,14 +378,15 @@ static int count_states(json_t *counts, int64_t *total, struct ear_store *st,
                                          "resolved", "dismissed", NULL};
     struct ear_queue_filter all = *f;
     sqlite3_stmt *s = NULL;
-    int64_t n[5] = {0, 0, 0, 0, 0}, overdue = 0, sum = 0;
+    int64_t n[5] = {0, 0, 0, 0, 0}, od[5] = {0, 0, 0, 0, 0}, overdue = 0;
     int rc, step;
 
     all.state = "all";
     all.overdue_only = 0;
     rc = prepare(st, &all, now,
-                 q ? "SELECT q.state, count(*) FROM queue q" SEARCH_JOIN
-                   : "SELECT q.state, count(*) FROM queue q",
+                 q ? "SELECT q.state, count(*), sum(" EAR_OUTPUT_OVERDUE ")"
+                     " FROM queue q" SEARCH_JOIN
+                   : "SELECT q.state, count(*), 0 FROM queue q",
                  " GROUP BY q.state", 0, q, pattern, &s, err);
     if (rc < 0)
         return rc;
@@ -372,17 +394,22 @@ static int count_states(json_t *counts, int64_t *total, struct ear_store *st,
         const char *state = (const char *)sqlite3_column_text(s, 0);
 
         for (size_t i = 0; state && states[i]; i++)
-            if (strcmp(state, states[i]) == 0)
+            if (strcmp(state, states[i]) == 0) {
                 n[i] = sqlite3_column_int64(s, 1);
+                od[i] = sqlite3_column_int64(s, 2);
+                overdue += od[i];
+            }
     }
     if (step != SQLITE_DONE)
         rc = ear_store_error(st, err, "count queue");
     sqlite3_finalize(s);
     if (rc < 0)
         return rc;
-    rc = count_overdue(&overdue, st, f, now, q, pattern, err);
-    if (rc < 0)
-        return rc;
+    if (!q) {
+        rc = count_overdue(&overdue, st, f, now, q, pattern, err);
+        if (rc < 0)
+            return rc;
+    }
     for (size_t i = 0; states[i]; i++)
         json_object_set_new(counts, states[i], json_integer((json_int_t)n[i]));
     json_object_set_new(counts, "open", json_integer((json_int_t)(n[0] + n[1]
@@ -390,19 +417,9 @@ static int count_states(json_t *counts, int64_t *total, struct ear_store *st,
     json_object_set_new(counts, "overdue", json_integer((json_int_t)overdue));
 
     /* what f selects, from the same numbers where it can */
-    if (f->overdue_only)
+    if (f->overdue_only && !q)
         return count_total(total, st, f, now, q, pattern, err);
-    if (!f->state || strcmp(f->state, "open") == 0)
-        sum = n[0] + n[1] + n[2];
-    else if (strcmp(f->state, "closed") == 0)
-        sum = n[3] + n[4];
-    else if (strcmp(f->state, "all") == 0)
-        sum = n[0] + n[1] + n[2] + n[3] + n[4];
-    else
-        for (size_t i = 0; states[i]; i++)
-            if (strcmp(f->state, states[i]) == 0)
-                sum = n[i];
-    *total = sum;
+    *total = state_sum(f->state, f->overdue_only ? od : n);
     return 0;
 }
 

@@ -13,7 +13,10 @@
 # EAR_WEB_PART=page measures only the page (no wrk, no nginx);
 # EAR_WEB_REUSE=1 keeps the store of an earlier run in the output directory
 # (so that two binaries can be compared on the same store in the same hour);
-# EAR_WEB_LOADS page loads (default 15).
+# EAR_WEB_LOADS page loads (default 15); EAR_WEB_PEER=path/to/other/earshot
+# measures the page of that build too, on the same store, its loads
+# alternating with this build's in one browser (web_page.mjs: "a" is this
+# build, "b" the peer).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
@@ -64,10 +67,23 @@ cookie=$(curl -s -D - -o /dev/null -H 'Content-Type: application/json' \
          sed -n 's/^Set-Cookie: earshot_session=\([0-9a-f]*\).*/\1/p')
 [ -n "$cookie" ] || { echo "bench/web.sh: login failed" >&2; exit 1; }
 H="Cookie: earshot_session=$cookie"
+peer_args=""
+if [ -n "${EAR_WEB_PEER:-}" ]; then
+    "$EAR_WEB_PEER" --config "$cfg" --db "$db" serve --listen 127.0.0.1:0 2> "$out/serve-peer.log" &
+    peer=$!
+    trap 'set +e; kill $pid $peer 2>/dev/null; [ -f "$out/nginx.pid" ] && kill "$(cat "$out/nginx.pid")" 2>/dev/null; true' EXIT
+    for i in $(seq 50); do grep -q listening "$out/serve-peer.log" && break; sleep 0.1; done
+    url2=$(grep -o 'http://127.0.0.1:[0-9]*/' "$out/serve-peer.log")
+    cookie2=$(curl -s -D - -o /dev/null -H 'Content-Type: application/json' \
+              -d '{"user":"bench","password":"bench-password-1"}' "${url2}api/login" |
+              sed -n 's/^Set-Cookie: earshot_session=\([0-9a-f]*\).*/\1/p')
+    [ -n "$cookie2" ] || { echo "bench/web.sh: login to the peer failed" >&2; exit 1; }
+    peer_args="$url2 $cookie2"
+fi
 
 if [ "$part" = page ]; then
     echo "== the page in headless chromium ($loads loads, logged in)"
-    node "$here/web_page.mjs" "$url" "$cookie" "$loads" | tee "$out/page.json"
+    node "$here/web_page.mjs" "$url" "$cookie" "$loads" $peer_args | tee "$out/page.json"
     grep -E 'VmHWM|VmRSS' "/proc/$pid/status" | tee "$out/memory.txt"
     exit 0
 fi
@@ -84,7 +100,7 @@ echo "== server-side time to answer it (from /metrics: requests answered within 
 curl -s "${url}metrics" | grep 'earshot_http_request_duration_seconds_bucket{route="queue"' |
     tee "$out/metrics-cached.txt"
 echo "== the page in headless chromium ($loads loads, logged in)"
-node "$here/web_page.mjs" "$url" "$cookie" "$loads" | tee "$out/page.json"
+node "$here/web_page.mjs" "$url" "$cookie" "$loads" $peer_args | tee "$out/page.json"
 
 echo "== wrk: other views, each computed from the store (random team, state,"
 echo "   language and page of the first ten: 540 views, more than the cache holds)"

@@ -263,6 +263,14 @@ static void cache_wait(struct ear_web *w, int64_t deadline_ms)
     pthread_cond_timedwait(&w->cache_done, &w->cache_lock, &ts);
 }
 
+/* Under w->cache_lock: 1 when e holds an answer that is still right. */
+static int cache_fresh(struct ear_web *w, const struct web_cache_entry *e)
+{
+    return e && e->body && e->gen == atomic_load(&w->gen) &&
+           ear_now() < e->until &&
+           ear_web__mono_ms() - e->born_ms < EAR_WEB_CACHE_MAX_MS;
+}
+
 /* Under w->cache_lock: the entry for key when its answer is still right
  * (NULL otherwise, after claiming the key for this request when no other
  * request computes it). Waits, up to CACHE_WAIT_MS, for a request that
@@ -281,7 +289,7 @@ static struct web_cache_entry *cache_lookup(struct web_req *req,
         e = cache_find(w, key);
         if (e && e->body && e->gen == gen && ear_now() < e->until &&
             ear_web__mono_ms() - e->born_ms < EAR_WEB_CACHE_MAX_MS)
-            return e;
+            return e; /* as cache_fresh(), for the generation noted */
         if (e && e->busy && ear_web__mono_ms() < deadline) {
             cache_wait(w, deadline);
             continue;
@@ -339,6 +347,27 @@ int ear_web__cache_get(struct web_req *req, const char *key, char **body,
     pthread_mutex_lock(&w->cache_lock);
     e = cache_lookup(req, key);
     if (e) {
+        *body = malloc(e->len + 1);
+        if (*body) {
+            memcpy(*body, e->body, e->len + 1);
+            *len = e->len;
+            memcpy(etag, e->etag, 24);
+        }
+    }
+    pthread_mutex_unlock(&w->cache_lock);
+    return *body != NULL;
+}
+
+int ear_web__cache_peek(struct web_req *req, const char *key, char **body,
+                        size_t *len, char etag[24])
+{
+    struct ear_web *w = req->w;
+    struct web_cache_entry *e;
+
+    *body = NULL;
+    pthread_mutex_lock(&w->cache_lock);
+    e = cache_find(w, key);
+    if (cache_fresh(w, e)) {
         *body = malloc(e->len + 1);
         if (*body) {
             memcpy(*body, e->body, e->len + 1);

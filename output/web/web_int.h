@@ -243,6 +243,10 @@ enum MHD_Result ear_web__cache_put(struct web_req *req, const char *key,
  * ear_web__cache_answer() does. A request claims one key at a time. */
 int ear_web__cache_get(struct web_req *req, const char *key, char **body,
                        size_t *len, char etag[24]);
+/* As ear_web__cache_get(), but only what is there: never waits, never
+ * claims the key. */
+int ear_web__cache_peek(struct web_req *req, const char *key, char **body,
+                        size_t *len, char etag[24]);
 /* As ear_web__cache_put() without answering; fills etag. Steals body. */
 void ear_web__cache_keep(struct web_req *req, const char *key, char *body,
                          size_t len, int64_t until, char etag[24]);
@@ -280,7 +284,8 @@ enum MHD_Result ear_web__api_users(struct web_req *req);
 /* The page's boot data for an authenticated request to the page: what
  * the page would otherwise ask the API for before it shows anything (who
  * is logged in, the first page of the queue for the filters in the page's
- * URL, the first item's detail, counts, open incidents, KPIs, users), as
+ * URL, the first item's detail, counts, open incidents, users, and the
+ * KPIs when they are cached: they are slow to compute), as
  * one JSON object in which every <, > and & is escaped as \u003c etc., so
  * that it can sit in a <script type="application/json"> element without
  * user text closing it. A part that cannot be computed is left out (the

@@ -415,7 +415,7 @@
     if (S.loading && !reset) return;
     S.loading = true;
     const q = query();
-    if (reset) viewToUrl();
+    viewToUrl();
     try {
       const hdr = reset || !S.etag || S.lastQuery !== q ? {} : { "If-None-Match": S.etag };
       const r = (early && await early) || await api("GET", "/api/queue?" + q, null, hdr);

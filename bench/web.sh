@@ -81,9 +81,25 @@ if [ -n "${EAR_WEB_PEER:-}" ]; then
     peer_args="$url2 $cookie2"
 fi
 
+# The server's own time for the page loads, by route (from /metrics):
+# requests and seconds spent answering them.
+server_time() {
+    curl -s "${1}metrics" | awk -F'[{}," ]+' '
+        /^earshot_http_request_duration_seconds_(sum|count)\{/ {
+            v[$3 " " ($1 ~ /sum$/ ? "s" : "n")] = $NF; r[$3] = 1 }
+        END { for (k in r) if (v[k " n"] > 0)
+                  printf "  %-22s %6d requests %8.1f ms\n", k, v[k " n"], v[k " s"] * 1000 }' |
+        sort
+}
 if [ "$part" = page ]; then
     echo "== the page in headless chromium ($loads loads, logged in)"
     node "$here/web_page.mjs" "$url" "$cookie" "$loads" $peer_args | tee "$out/page.json"
+    echo "== server time for those loads (a: $earshot)"
+    server_time "$url"
+    if [ -n "$peer_args" ]; then
+        echo "== server time for those loads (b: $EAR_WEB_PEER)"
+        server_time "$url2"
+    fi
     grep -E 'VmHWM|VmRSS' "/proc/$pid/status" | tee "$out/memory.txt"
     exit 0
 fi

@@ -941,7 +941,7 @@ enum MHD_Result ear_web__api_action(struct web_req *req, int64_t id,
         goto out;
     }
     in_tx = 0;
-    ear_web__changed(req->w);
+    ear_web__watch(req->w); /* at once, for the answers that follow */
     o = item_detail(st, id, now, &rc, &err);
     ret = rc < 0 ? ear_web__fail(req, rc, &err) : ear_web__json(req, 200, o);
 out:

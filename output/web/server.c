@@ -11,12 +11,15 @@
  * headers. on_completed() counts the request for /metrics and frees it.
  *
  * Each pool thread opens its own store connection on first use. Before
- * each request it reads PRAGMA data_version, which changes when another
- * connection (another thread, `earshot run`, the poller of `watch`) has
- * committed; that bumps w->gen, the generation the response cache checks,
- * so the queue list is answered from memory until the store changes or the
- * next open item passes its deadline (overdue flags and the order move
- * then), at most a minute.
+ * each request the server reads PRAGMA data_version on one more
+ * connection of its own that never writes (the watcher), which changes
+ * when any other connection (a server thread, `earshot run`, the poller of
+ * `watch`) has committed; that bumps w->gen, the generation the response
+ * cache checks, once for each change (each thread's own connection,
+ * noticing the change on its own next request, would make the cache new
+ * once per thread). So the queue list is answered from memory until the
+ * store changes or the next open item passes its deadline (overdue flags
+ * and the order move then), at most a minute.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -57,12 +60,31 @@ static int64_t mono_ns(void)
 
 /* ------------------------------------------------------------ store */
 
-struct web_thread *ear_web__thread(struct ear_web *w, struct ear_error *err)
+void ear_web__watch(struct ear_web *w)
 {
     static const char sql[] = "PRAGMA data_version";
-    struct web_thread *th = pthread_getspecific(w->key);
     struct sqlite3_stmt *s;
+    struct ear_error ignore;
     int64_t v;
+
+    pthread_mutex_lock(&w->watch_lock);
+    if (ear_store_stmt(w->watch, &s, sql, &ignore) == 0) {
+        if (sqlite3_step(s) == SQLITE_ROW) {
+            v = sqlite3_column_int64(s, 0);
+            if (v != w->watch_version)
+                atomic_fetch_add(&w->gen, 1);
+            w->watch_version = v;
+        }
+        sqlite3_reset(s);
+    } else {
+        atomic_fetch_add(&w->gen, 1); /* cannot tell: assume a change */
+    }
+    pthread_mutex_unlock(&w->watch_lock);
+}
+
+struct web_thread *ear_web__thread(struct ear_web *w, struct ear_error *err)
+{
+    struct web_thread *th = pthread_getspecific(w->key);
 
     if (!th) {
         th = calloc(1, sizeof *th);
@@ -80,15 +102,7 @@ struct web_thread *ear_web__thread(struct ear_web *w, struct ear_error *err)
         w->threads = th;
         pthread_mutex_unlock(&w->lock);
     }
-    if (ear_store_stmt(th->st, &s, sql, err) < 0)
-        return NULL;
-    if (sqlite3_step(s) == SQLITE_ROW) {
-        v = sqlite3_column_int64(s, 0);
-        if (th->data_version && v != th->data_version)
-            atomic_fetch_add(&w->gen, 1);
-        th->data_version = v;
-    }
-    sqlite3_reset(s);
+    ear_web__watch(w);
     return th;
 }
 
@@ -859,6 +873,7 @@ static void web_free(struct ear_web *w)
         ear_store_close(th->st);
         free(th);
     }
+    ear_store_close(w->watch);
     for (size_t i = 0; i < EAR_WEB_CACHE_SLOTS; i++) {
         free(w->cache[i].key);
         free(w->cache[i].body);
@@ -870,6 +885,7 @@ static void web_free(struct ear_web *w)
     pthread_key_delete(w->key);
     pthread_mutex_destroy(&w->lock);
     pthread_mutex_destroy(&w->cache_lock);
+    pthread_mutex_destroy(&w->watch_lock);
     pthread_cond_destroy(&w->cache_done);
     pthread_mutex_destroy(&w->stats_lock);
     free(w);
@@ -879,7 +895,6 @@ int ear_web_start(struct ear_web **out, const struct ear_config *cfg,
                   const struct ear_web_opts *opts, struct ear_error *err)
 {
     struct ear_web *w = NULL;
-    struct ear_store *probe = NULL;
     struct sockaddr_storage ss;
     const union MHD_DaemonInfo *info;
     const char *addr;
@@ -896,6 +911,7 @@ int ear_web_start(struct ear_web **out, const struct ear_config *cfg,
         return ear_error_set(err, EAR_ENOMEM, NULL, 0, 0, "out of memory");
     pthread_mutex_init(&w->lock, NULL);
     pthread_mutex_init(&w->cache_lock, NULL);
+    pthread_mutex_init(&w->watch_lock, NULL);
     {
         pthread_condattr_t ca;
 
@@ -934,11 +950,12 @@ int ear_web_start(struct ear_web **out, const struct ear_config *cfg,
         }
     }
     /* Fail here, in the caller's thread, when the store cannot be opened
-     * (the threads open their own connections later). */
-    rc = ear_store_open(&probe, w->store_path, err);
-    ear_store_close(probe);
+     * (the threads open their own connections later). This connection
+     * stays, as the watcher of changes (ear_web__watch). */
+    rc = ear_store_open(&w->watch, w->store_path, err);
     if (rc < 0)
         goto out;
+    ear_web__watch(w);
     addr = opts->listen ? opts->listen
            : w->settings->listen ? w->settings->listen : "127.0.0.1:8080";
     rc = open_socket(&fd, addr, &ss, err);

@@ -149,7 +149,6 @@ struct web_route_stats {
 /* One server thread's own store connection. */
 struct web_thread {
     struct ear_store *st;
-    int64_t data_version;       /* last PRAGMA data_version seen */
     struct web_thread *next;
 };
 
@@ -170,6 +169,9 @@ struct ear_web {
     struct web_cache_entry cache[EAR_WEB_CACHE_SLOTS];
     size_t cache_next;
     atomic_uint_fast64_t gen;   /* bumped by every store change seen */
+    pthread_mutex_t watch_lock; /* watch, watch_version */
+    struct ear_store *watch;    /* never writes: sees every commit */
+    int64_t watch_version;      /* its last PRAGMA data_version */
     pthread_mutex_t stats_lock;
     struct web_route_stats stats[WEB_R_COUNT];
     int64_t started;
@@ -200,10 +202,12 @@ struct web_req {
 };
 
 /* The calling thread's store connection (opened on first use). NULL with
- * err filled when it cannot be opened. Also notices changes made by other
- * connections (and processes) and bumps w->gen for them. */
+ * err filled when it cannot be opened. Also calls ear_web__watch(). */
 struct web_thread *ear_web__thread(struct ear_web *w, struct ear_error *err);
-/* After this server changed the store. */
+/* Notices a commit to the store by any connection or process since the
+ * last call (this server's own included) and bumps w->gen, once, for it. */
+void ear_web__watch(struct ear_web *w);
+/* After something other than the store changed the answers (settings). */
 void ear_web__changed(struct ear_web *w);
 
 /* Responses. Each queues the response on req->con and returns the MHD

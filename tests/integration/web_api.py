@@ -482,6 +482,14 @@ try:
           all(i["owner"] == "lena" for i in boot.get("queue", {}).get("items", [])) and
           a1 not in [i["id"] for i in boot.get("queue", {}).get("items", [])],
           "and another user's boot data is that user's", (raw or b"")[:300])
+    # One change to the store makes the cached answers new once, not once
+    # per server thread: after a note, the list computed once stays the
+    # answer on every thread (new connections land on all of them).
+    st, r, out = req("POST", f"/api/queue/{a1}/note", {"note": "cache"}, cookie=A, headers=H)
+    gen0 = jbody(req("GET", "/api/queue?limit=7", cookie=A)[2])["generated"]
+    time.sleep(1.1)
+    gens = {jbody(req("GET", "/api/queue?limit=7", cookie=A)[2])["generated"] for _ in range(16)}
+    check(st == 200 and gens == {gen0}, "after one change the list is computed once", [gen0, gens])
     st, r, out, raw = page("/?state=bogus", cookie=A)
     boot = boot_of(raw)
     check(st == 200 and boot.get("me", {}).get("user") == "anna" and "queue" not in boot,

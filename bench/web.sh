@@ -16,7 +16,8 @@
 # EAR_WEB_LOADS page loads (default 15); EAR_WEB_PEER=path/to/other/earshot
 # measures the page of that build too, on the same store, its loads
 # alternating with this build's in one browser (web_page.mjs: "a" is this
-# build, "b" the peer).
+# build, "b" the peer); EAR_WEB_SAME_TAB=1 reloads one tab instead of
+# opening a new one for each load.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)

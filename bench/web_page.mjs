@@ -14,6 +14,9 @@
 // loads alternate between them in one browser, so that both see the same
 // machine at the same moments: one line each, the first named "a", the
 // second "b".
+// Each load opens a new tab (a new renderer process: what opening the
+// inbox costs); with EAR_WEB_SAME_TAB=1 the loads navigate one tab again
+// and again (what a reload costs: the renderer is reused).
 // Usage: node bench/web_page.mjs URL SESSION-COOKIE [N [URL2 COOKIE2]]
 import { createRequire } from "node:module";
 import path from "node:path";
@@ -52,8 +55,10 @@ async function target(name, url, cookie) {
   return { name, url, context, runs: [], res: {} };
 }
 
+const sameTab = process.env.EAR_WEB_SAME_TAB === "1";
+
 async function load(t) {
-  const page = await t.context.newPage();
+  const page = sameTab ? (t.page = t.page || await t.context.newPage()) : await t.context.newPage();
   await page.goto(t.url, { waitUntil: "commit" });
   await page.waitForSelector("#queue li.row");
   await page.waitForSelector("#detail .rid");
@@ -76,7 +81,7 @@ async function load(t) {
   });
   t.runs.push(m);
   for (const k in m.r) (t.res[k] = t.res[k] || []).push(m.r[k]);
-  await page.close();
+  if (!sameTab) await page.close();
 }
 
 const targets = [await target(url2 ? "a" : undefined, url, cookie)];
@@ -89,7 +94,7 @@ for (const t of targets) {
   const med = (k) => { const v = t.runs.map((r) => r[k]).sort((a, b) => a - b); return v[Math.floor(v.length / 2)]; };
   const max = (k) => Math.max(...t.runs.map((r) => r[k]));
   console.log(JSON.stringify({
-    ...(t.name ? { server: t.name } : {}),
+    ...(t.name ? { server: t.name } : {}), ...(sameTab ? { same_tab: true } : {}),
     runs: n, dom_interactive_ms: Math.round(med("interactive")),
     queue_shown_ms: Math.round(med("queue")), queue_and_item_shown_ms: Math.round(med("ready")),
     worst_ms: Math.round(max("ready")), first_frame_after_item_ms: Math.round(med("painted")),

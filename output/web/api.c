@@ -9,6 +9,11 @@
  * changes. Item changes go through the queue verbs of output.h with the
  * session's user as the actor, inside one transaction with the rights
  * check, so what was checked is what is changed.
+ *
+ * The page's boot data (ear_web__boot_json) is what the page would ask
+ * this API for first, computed by the same functions (and from the same
+ * cache) for the page's own request, so that a logged-in page shows the
+ * queue and its first item without a round trip.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -341,8 +346,29 @@ static int count_overdue(int64_t *out, struct ear_store *st,
     return count_total(out, st, &o, now, q, pattern, err);
 }
 
+/* What a state filter selects from numbers per state (new, assigned,
+ * responded, resolved, dismissed). */
+static int64_t state_sum(const char *state, const int64_t n[5])
+{
+    static const char *const states[] = {"new", "assigned", "responded",
+                                         "resolved", "dismissed"};
+
+    if (!state || strcmp(state, "open") == 0)
+        return n[0] + n[1] + n[2];
+    if (strcmp(state, "closed") == 0)
+        return n[3] + n[4];
+    if (strcmp(state, "all") == 0)
+        return n[0] + n[1] + n[2] + n[3] + n[4];
+    for (size_t i = 0; i < 5; i++)
+        if (strcmp(state, states[i]) == 0)
+            return n[i];
+    return 0;
+}
+
 /* Items per state under every filter but state (and overdue); *total is
- * what f itself selects. */
+ * what f itself selects. With a text search the overdue items are counted
+ * in the same pass (each pass reads every mention's text); without one,
+ * the partial index over deadlines counts them apart. */
 static int count_states(json_t *counts, int64_t *total, struct ear_store *st,
                         const struct ear_queue_filter *f, int64_t now,
                         const char *q, const char *pattern,
@@ -352,14 +378,15 @@ static int count_states(json_t *counts, int64_t *total, struct ear_store *st,
                                          "resolved", "dismissed", NULL};
     struct ear_queue_filter all = *f;
     sqlite3_stmt *s = NULL;
-    int64_t n[5] = {0, 0, 0, 0, 0}, overdue = 0, sum = 0;
+    int64_t n[5] = {0, 0, 0, 0, 0}, od[5] = {0, 0, 0, 0, 0}, overdue = 0;
     int rc, step;
 
     all.state = "all";
     all.overdue_only = 0;
     rc = prepare(st, &all, now,
-                 q ? "SELECT q.state, count(*) FROM queue q" SEARCH_JOIN
-                   : "SELECT q.state, count(*) FROM queue q",
+                 q ? "SELECT q.state, count(*), sum(" EAR_OUTPUT_OVERDUE ")"
+                     " FROM queue q" SEARCH_JOIN
+                   : "SELECT q.state, count(*), 0 FROM queue q",
                  " GROUP BY q.state", 0, q, pattern, &s, err);
     if (rc < 0)
         return rc;
@@ -367,17 +394,22 @@ static int count_states(json_t *counts, int64_t *total, struct ear_store *st,
         const char *state = (const char *)sqlite3_column_text(s, 0);
 
         for (size_t i = 0; state && states[i]; i++)
-            if (strcmp(state, states[i]) == 0)
+            if (strcmp(state, states[i]) == 0) {
                 n[i] = sqlite3_column_int64(s, 1);
+                od[i] = sqlite3_column_int64(s, 2);
+                overdue += od[i];
+            }
     }
     if (step != SQLITE_DONE)
         rc = ear_store_error(st, err, "count queue");
     sqlite3_finalize(s);
     if (rc < 0)
         return rc;
-    rc = count_overdue(&overdue, st, f, now, q, pattern, err);
-    if (rc < 0)
-        return rc;
+    if (!q) {
+        rc = count_overdue(&overdue, st, f, now, q, pattern, err);
+        if (rc < 0)
+            return rc;
+    }
     for (size_t i = 0; states[i]; i++)
         json_object_set_new(counts, states[i], json_integer((json_int_t)n[i]));
     json_object_set_new(counts, "open", json_integer((json_int_t)(n[0] + n[1]
@@ -385,19 +417,9 @@ static int count_states(json_t *counts, int64_t *total, struct ear_store *st,
     json_object_set_new(counts, "overdue", json_integer((json_int_t)overdue));
 
     /* what f selects, from the same numbers where it can */
-    if (f->overdue_only)
+    if (f->overdue_only && !q)
         return count_total(total, st, f, now, q, pattern, err);
-    if (!f->state || strcmp(f->state, "open") == 0)
-        sum = n[0] + n[1] + n[2];
-    else if (strcmp(f->state, "closed") == 0)
-        sum = n[3] + n[4];
-    else if (strcmp(f->state, "all") == 0)
-        sum = n[0] + n[1] + n[2] + n[3] + n[4];
-    else
-        for (size_t i = 0; states[i]; i++)
-            if (strcmp(f->state, states[i]) == 0)
-                sum = n[i];
-    *total = sum;
+    *total = state_sum(f->state, f->overdue_only ? od : n);
     return 0;
 }
 
@@ -425,6 +447,93 @@ static int64_t valid_until(struct ear_store *st, int64_t now)
     return until;
 }
 
+/* Checks what on_param() collected; 0, or -1 with p->bad and p->why (NULL
+ * for an unknown state). */
+static int queue_params_ok(struct list_params *p)
+{
+    if (p->bad)
+        return -1;
+    if (p->f.state && strcmp(p->f.state, "open") != 0 &&
+        strcmp(p->f.state, "closed") != 0 && strcmp(p->f.state, "all") != 0 &&
+        !ear_queue_state_valid(p->f.state)) {
+        p->bad = "state";
+        p->why = NULL; /* the caller names the state */
+        return -1;
+    }
+    if (p->me)
+        p->f.owner = p->req->sess.user;
+    p->f.limit = (size_t)p->limit;
+    p->f.offset = (size_t)p->offset;
+    return 0;
+}
+
+/* The cache key of a queue view. */
+static int queue_key(struct ear_buf *key, const struct list_params *p)
+{
+    return ear_buf_addf(key, "queue|%s|%s|%s|%s|%s|%s|%s|%d|%s|%lld|%lld",
+                        p->f.state ? p->f.state : "",
+                        p->f.team ? p->f.team : "",
+                        p->f.owner ? p->f.owner : "",
+                        p->f.category ? p->f.category : "",
+                        p->f.brand ? p->f.brand : "",
+                        p->f.source ? p->f.source : "",
+                        p->f.lang ? p->f.lang : "", p->f.overdue_only,
+                        p->q ? p->q : "", p->limit, p->offset);
+}
+
+/* The answer of GET /api/queue for p, computed from the store: new *body
+ * (free()), and until when it stays right. */
+static int queue_compute(char **body, int64_t *until, struct ear_store *st,
+                         const struct list_params *p, int64_t now,
+                         struct ear_error *err)
+{
+    json_t *o = NULL, *items = NULL, *counts = NULL;
+    char *pattern = NULL;
+    int64_t total = 0;
+    int rc = 0;
+
+    *body = NULL;
+    if (p->q) {
+        pattern = like_pattern(p->q);
+        if (!pattern)
+            return ear_error_set(err, EAR_ENOMEM, NULL, 0, 0,
+                                 "out of memory");
+    }
+    o = json_object();
+    items = json_array();
+    counts = json_object();
+    if (!o || !items || !counts) {
+        rc = ear_error_set(err, EAR_ENOMEM, NULL, 0, 0, "out of memory");
+        goto out;
+    }
+    rc = list_items(items, st, &p->f, now, p->q, pattern, err);
+    if (rc == 0)
+        rc = count_states(counts, &total, st, &p->f, now, p->q, pattern,
+                          err);
+    if (rc < 0)
+        goto out;
+    json_object_set_new(o, "items", items);
+    items = NULL;
+    json_object_set_new(o, "total", json_integer((json_int_t)total));
+    json_object_set_new(o, "limit", json_integer((json_int_t)p->limit));
+    json_object_set_new(o, "offset", json_integer((json_int_t)p->offset));
+    json_object_set_new(o, "counts", counts);
+    counts = NULL;
+    json_object_set_new(o, "generated", time_json(now));
+    *body = json_dumps(o, EAR_WEB_JSON_FLAGS);
+    if (!*body) {
+        rc = ear_error_set(err, EAR_ENOMEM, NULL, 0, 0, "out of memory");
+        goto out;
+    }
+    *until = valid_until(st, now);
+out:
+    json_decref(o);
+    json_decref(items);
+    json_decref(counts);
+    free(pattern);
+    return rc;
+}
+
 enum MHD_Result ear_web__api_queue(struct web_req *req)
 {
     struct list_params p;
@@ -432,87 +541,40 @@ enum MHD_Result ear_web__api_queue(struct web_req *req)
     struct ear_store *st;
     struct ear_buf key;
     enum MHD_Result ret;
-    json_t *o = NULL, *items = NULL, *counts = NULL;
-    char *pattern = NULL, *body = NULL;
-    int64_t now = ear_now(), total = 0;
+    char *body = NULL;
+    int64_t until = 0;
     int rc;
 
     memset(&p, 0, sizeof p);
     p.req = req;
     p.limit = PAGE_DEFAULT;
     MHD_get_connection_values(req->con, MHD_GET_ARGUMENT_KIND, on_param, &p);
-    if (p.bad)
+    if (queue_params_ok(&p) < 0) {
+        if (!p.why)
+            return ear_web__error(req, 400, "state",
+                                  "state: unknown state '%s' (expected new, "
+                                  "assigned, responded, resolved, dismissed, "
+                                  "open, closed or all)", p.f.state);
         return ear_web__error(req, 400, p.bad, "%s: %s", p.bad, p.why);
-    if (p.f.state && strcmp(p.f.state, "open") != 0 &&
-        strcmp(p.f.state, "closed") != 0 && strcmp(p.f.state, "all") != 0 &&
-        !ear_queue_state_valid(p.f.state))
-        return ear_web__error(req, 400, "state",
-                              "state: unknown state '%s' (expected new, "
-                              "assigned, responded, resolved, dismissed, "
-                              "open, closed or all)", p.f.state);
-    if (p.me)
-        p.f.owner = req->sess.user;
-    p.f.limit = (size_t)p.limit;
-    p.f.offset = (size_t)p.offset;
+    }
 
     ear_buf_init(&key, 8192);
-    rc = ear_buf_addf(&key, "queue|%s|%s|%s|%s|%s|%s|%s|%d|%s|%lld|%lld",
-                      p.f.state ? p.f.state : "", p.f.team ? p.f.team : "",
-                      p.f.owner ? p.f.owner : "",
-                      p.f.category ? p.f.category : "",
-                      p.f.brand ? p.f.brand : "",
-                      p.f.source ? p.f.source : "", p.f.lang ? p.f.lang : "",
-                      p.f.overdue_only, p.q ? p.q : "", p.limit, p.offset);
-    if (rc < 0)
+    if (queue_key(&key, &p) < 0)
         return ear_web__error(req, 500, NULL, "out of memory");
     st = store_or_fail(req, &ret);
     if (!st)
         goto done;
     if (ear_web__cache_answer(req, ear_buf_str(&key), &ret))
         goto done;
-
     ear_error_clear(&err);
-    if (p.q) {
-        pattern = like_pattern(p.q);
-        if (!pattern) {
-            ret = ear_web__error(req, 500, NULL, "out of memory");
-            goto done;
-        }
-    }
-    o = json_object();
-    items = json_array();
-    counts = json_object();
-    if (!o || !items || !counts) {
-        ret = ear_web__error(req, 500, NULL, "out of memory");
-        goto done;
-    }
-    rc = list_items(items, st, &p.f, now, p.q, pattern, &err);
-    if (rc == 0)
-        rc = count_states(counts, &total, st, &p.f, now, p.q, pattern, &err);
+    rc = queue_compute(&body, &until, st, &p, ear_now(), &err);
     if (rc < 0) {
         ret = ear_web__fail(req, rc, &err);
         goto done;
     }
-    json_object_set_new(o, "items", items);
-    items = NULL;
-    json_object_set_new(o, "total", json_integer((json_int_t)total));
-    json_object_set_new(o, "limit", json_integer((json_int_t)p.limit));
-    json_object_set_new(o, "offset", json_integer((json_int_t)p.offset));
-    json_object_set_new(o, "counts", counts);
-    counts = NULL;
-    json_object_set_new(o, "generated", time_json(now));
-    body = json_dumps(o, EAR_WEB_JSON_FLAGS);
-    if (!body) {
-        ret = ear_web__error(req, 500, NULL, "out of memory");
-        goto done;
-    }
     ret = ear_web__cache_put(req, ear_buf_str(&key), body, strlen(body),
-                             valid_until(st, now));
+                             until);
 done:
-    json_decref(o);
-    json_decref(items);
-    json_decref(counts);
-    free(pattern);
     ear_buf_dispose(&key);
     return ret;
 }
@@ -879,7 +941,7 @@ enum MHD_Result ear_web__api_action(struct web_req *req, int64_t id,
         goto out;
     }
     in_tx = 0;
-    ear_web__changed(req->w);
+    ear_web__watch(req->w); /* at once, for the answers that follow */
     o = item_detail(st, id, now, &rc, &err);
     ret = rc < 0 ? ear_web__fail(req, rc, &err) : ear_web__json(req, 200, o);
 out:
@@ -894,17 +956,37 @@ out:
 
 /* ------------------------------------------------------------ the rest */
 
+/* {"incidents": [...]}: open ones, or all when all. New; NULL with *rc. */
+static json_t *incidents_json(struct ear_store *st, int all, int *rc,
+                              struct ear_error *err)
+{
+    struct ear_incident *v = NULL;
+    size_t n = 0;
+    json_t *a;
+
+    *rc = ear_incidents_list(st, all, 0, 0, &v, &n, err);
+    if (*rc < 0)
+        return NULL;
+    a = json_array();
+    for (size_t i = 0; a && i < n; i++)
+        json_array_append_new(a, ear_incident_json(&v[i]));
+    ear_incidents_free(v, n);
+    if (!a) {
+        *rc = ear_error_set(err, EAR_ENOMEM, NULL, 0, 0, "out of memory");
+        return NULL;
+    }
+    return json_pack("{s:o}", "incidents", a);
+}
+
 enum MHD_Result ear_web__api_incidents(struct web_req *req)
 {
     const char *all = MHD_lookup_connection_value(req->con,
                                                   MHD_GET_ARGUMENT_KIND,
                                                   "all");
-    struct ear_incident *v = NULL;
     struct ear_error err;
     struct ear_store *st;
     enum MHD_Result ret;
-    size_t n = 0;
-    json_t *a;
+    json_t *j;
     int rc;
 
     if (all && strcmp(all, "1") != 0 && strcmp(all, "0") != 0 &&
@@ -914,16 +996,11 @@ enum MHD_Result ear_web__api_incidents(struct web_req *req)
     if (!st)
         return ret;
     ear_error_clear(&err);
-    rc = ear_incidents_list(st, all && (all[0] == '1' || all[0] == 't'), 0, 0,
-                            &v, &n, &err);
+    j = incidents_json(st, all && (all[0] == '1' || all[0] == 't'), &rc,
+                       &err);
     if (rc < 0)
         return ear_web__fail(req, rc, &err);
-    a = json_array();
-    for (size_t i = 0; a && i < n; i++)
-        json_array_append_new(a, ear_incident_json(&v[i]));
-    ear_incidents_free(v, n);
-    return ear_web__json(req, 200, a ? json_pack("{s:o}", "incidents", a)
-                                     : NULL);
+    return ear_web__json(req, 200, j);
 }
 
 /* One number from sql with ?1 bound to a time. */
@@ -1011,7 +1088,9 @@ static int kpi_median(int64_t *out, struct ear_store *st, int64_t t,
     return rc;
 }
 
-enum MHD_Result ear_web__api_kpis(struct web_req *req)
+/* The answer of GET /api/kpis at now: new *body (free()). */
+static int kpis_compute(char **body, struct ear_store *st, int64_t now,
+                        struct ear_error *err)
 {
     static const char *const states[] = {"new", "assigned", "responded",
                                          "resolved", "dismissed", NULL};
@@ -1030,33 +1109,24 @@ enum MHD_Result ear_web__api_kpis(struct web_req *req)
         "SELECT count(*) FROM events WHERE kind = 'dismissed' AND at >= ?1";
     struct ear_queue_filter f = EAR_QUEUE_FILTER_INIT;
     struct ear_incident *inc = NULL;
-    struct ear_error err;
-    struct ear_store *st;
-    enum MHD_Result ret = MHD_NO;
     json_t *o = NULL, *by = NULL, *day = NULL, *teams = NULL;
-    int64_t now = ear_now(), since = now - 86400, v, open = 0, median;
+    int64_t since = now - 86400, v, open = 0, median;
     int64_t late = 0;
     size_t ninc = 0, n;
-    char *body;
     int rc = 0;
 
-    st = store_or_fail(req, &ret);
-    if (!st)
-        return ret;
-    if (ear_web__cache_answer(req, "kpis", &ret))
-        return ret;
-    ear_error_clear(&err);
+    *body = NULL;
     o = json_object();
     by = json_object();
     day = json_object();
     teams = json_array();
     if (!o || !by || !day || !teams) {
-        rc = EAR_ENOMEM;
+        rc = ear_error_set(err, EAR_ENOMEM, NULL, 0, 0, "out of memory");
         goto out;
     }
     for (size_t i = 0; states[i]; i++) {
         f.state = states[i];
-        rc = ear_queue_count(st, &f, now, &n, &err);
+        rc = ear_queue_count(st, &f, now, &n, err);
         if (rc < 0)
             goto out;
         json_object_set_new(by, states[i], json_integer((json_int_t)n));
@@ -1064,10 +1134,10 @@ enum MHD_Result ear_web__api_kpis(struct web_req *req)
             open += (int64_t)n;
     }
     f.state = NULL;
-    rc = count_overdue(&late, st, &f, now, NULL, NULL, &err);
+    rc = count_overdue(&late, st, &f, now, NULL, NULL, err);
     if (rc < 0)
         goto out;
-    rc = ear_incidents_list(st, 0, 0, 0, &inc, &ninc, &err);
+    rc = ear_incidents_list(st, 0, 0, 0, &inc, &ninc, err);
     ear_incidents_free(inc, ninc);
     if (rc < 0)
         goto out;
@@ -1076,13 +1146,13 @@ enum MHD_Result ear_web__api_kpis(struct web_req *req)
     json_object_set_new(o, "incidents_open", json_integer((json_int_t)ninc));
     json_object_set_new(o, "by_state", by);
     by = NULL;
-    rc = kpi_teams(teams, st, now, &err);
+    rc = kpi_teams(teams, st, now, err);
     if (rc < 0)
         goto out;
     json_object_set_new(o, "by_team", teams);
     teams = NULL;
 #define DAY(key, sql) do { \
-        rc = kpi_num(&v, st, sql, since, &err); \
+        rc = kpi_num(&v, st, sql, since, err); \
         if (rc < 0) \
             goto out; \
         json_object_set_new(day, key, json_integer((json_int_t)v)); \
@@ -1094,7 +1164,7 @@ enum MHD_Result ear_web__api_kpis(struct web_req *req)
     DAY("resolved", q_resolved);
     DAY("dismissed", q_dismissed);
 #undef DAY
-    rc = kpi_median(&median, st, since, &err);
+    rc = kpi_median(&median, st, since, err);
     if (rc < 0)
         goto out;
     json_object_set_new(day, "median_first_response_seconds",
@@ -1104,20 +1174,40 @@ enum MHD_Result ear_web__api_kpis(struct web_req *req)
     json_object_set_new(o, "last_24h", day);
     day = NULL;
     json_object_set_new(o, "generated", time_json(now));
-    body = json_dumps(o, EAR_WEB_JSON_FLAGS);
-    if (!body) {
-        rc = EAR_ENOMEM;
-        goto out;
-    }
-    ret = ear_web__cache_put(req, "kpis", body, strlen(body), now + 10);
+    *body = json_dumps(o, EAR_WEB_JSON_FLAGS);
+    if (!*body)
+        rc = ear_error_set(err, EAR_ENOMEM, NULL, 0, 0, "out of memory");
 out:
     json_decref(o);
     json_decref(by);
     json_decref(day);
     json_decref(teams);
+    return rc;
+}
+
+/* How long the KPIs are answered from the cache (seconds). */
+#define KPI_LIFE 10
+
+enum MHD_Result ear_web__api_kpis(struct web_req *req)
+{
+    struct ear_error err;
+    struct ear_store *st;
+    enum MHD_Result ret;
+    int64_t now = ear_now();
+    char *body = NULL;
+    int rc;
+
+    st = store_or_fail(req, &ret);
+    if (!st)
+        return ret;
+    if (ear_web__cache_answer(req, "kpis", &ret))
+        return ret;
+    ear_error_clear(&err);
+    rc = kpis_compute(&body, st, now, &err);
     if (rc < 0)
         return ear_web__fail(req, rc, &err);
-    return ret;
+    return ear_web__cache_put(req, "kpis", body, strlen(body),
+                              now + KPI_LIFE);
 }
 
 enum MHD_Result ear_web__api_rules(struct web_req *req)
@@ -1163,24 +1253,18 @@ enum MHD_Result ear_web__api_rules(struct web_req *req)
     return ear_web__json(req, 200, a ? json_pack("{s:o}", "rules", a) : NULL);
 }
 
-enum MHD_Result ear_web__api_users(struct web_req *req)
+/* {"users": [...]}: who may be assigned items. New; NULL with *rc. */
+static json_t *users_json(struct web_req *req, struct ear_store *st, int *rc,
+                          struct ear_error *err)
 {
     struct ear_web_user *u = NULL;
-    struct ear_error err;
-    struct ear_store *st;
-    enum MHD_Result ret;
     size_t n = 0;
     json_t *a;
-    int rc;
 
-    st = store_or_fail(req, &ret);
-    if (!st)
-        return ret;
-    ear_error_clear(&err);
-    rc = ear_web__users_merge(&u, &n, req->set->users, req->set->nusers, st,
-                              &err);
-    if (rc < 0)
-        return ear_web__fail(req, rc, &err);
+    *rc = ear_web__users_merge(&u, &n, req->set->users, req->set->nusers, st,
+                               err);
+    if (*rc < 0)
+        return NULL;
     a = json_array();
     for (size_t i = 0; a && i < n; i++) {
         if (u[i].role == EAR_ROLE_NONE)
@@ -1190,5 +1274,198 @@ enum MHD_Result ear_web__api_users(struct web_req *req)
                                            "role", ear_role_name(u[i].role)));
     }
     ear_web_users_free(u, n);
-    return ear_web__json(req, 200, a ? json_pack("{s:o}", "users", a) : NULL);
+    if (!a) {
+        *rc = ear_error_set(err, EAR_ENOMEM, NULL, 0, 0, "out of memory");
+        return NULL;
+    }
+    return json_pack("{s:o}", "users", a);
+}
+
+enum MHD_Result ear_web__api_users(struct web_req *req)
+{
+    struct ear_error err;
+    struct ear_store *st;
+    enum MHD_Result ret;
+    json_t *j;
+    int rc;
+
+    st = store_or_fail(req, &ret);
+    if (!st)
+        return ret;
+    ear_error_clear(&err);
+    j = users_json(req, st, &rc, &err);
+    if (rc < 0)
+        return ear_web__fail(req, rc, &err);
+    return ear_web__json(req, 200, j);
+}
+
+/* ------------------------------------------------------------ boot data */
+
+/* The page's URL takes the queue's filters (not its page size: the page
+ * asks for PAGE_DEFAULT rows). */
+static enum MHD_Result on_page_param(void *cls, enum MHD_ValueKind kind,
+                                     const char *key, const char *value)
+{
+    if (strcmp(key, "limit") == 0)
+        return MHD_YES;
+    return on_param(cls, kind, key, value);
+}
+
+/* The filters the boot queue was computed for, as the page's filter
+ * fields hold them, so the page can tell that it is the view it shows. */
+static json_t *filters_json(const struct list_params *p)
+{
+    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:I}",
+                     "state", p->f.state ? p->f.state : "",
+                     "team", p->f.team ? p->f.team : "",
+                     "owner", p->me ? "me" : p->f.owner ? p->f.owner : "",
+                     "category", p->f.category ? p->f.category : "",
+                     "brand", p->f.brand ? p->f.brand : "",
+                     "source", p->f.source ? p->f.source : "",
+                     "lang", p->f.lang ? p->f.lang : "",
+                     "q", p->q ? p->q : "", "overdue", p->f.overdue_only,
+                     "offset", (json_int_t)p->offset);
+}
+
+/* The queue view of the page's URL, from the cache the API answers from
+ * (so that the page's first poll is a 304), and the first item's detail.
+ * Sets "filters", "queue", "queue_etag" and "item" in boot. */
+static int boot_queue(json_t *boot, struct web_req *req,
+                      struct ear_store *st, int64_t now,
+                      struct ear_error *err)
+{
+    struct list_params p;
+    struct ear_buf key;
+    json_error_t jerr;
+    json_t *q = NULL, *items, *first, *item;
+    char *body = NULL, etag[24];
+    size_t len = 0;
+    int64_t until = 0, id;
+    int rc;
+
+    memset(&p, 0, sizeof p);
+    p.req = req;
+    p.limit = PAGE_DEFAULT;
+    MHD_get_connection_values(req->con, MHD_GET_ARGUMENT_KIND, on_page_param,
+                              &p);
+    if (!p.f.state && !p.bad)
+        p.f.state = "open"; /* what the page's state field starts at */
+    if (queue_params_ok(&p) < 0)
+        return 0; /* the page asks the API, which names the fault */
+    ear_buf_init(&key, 8192);
+    rc = queue_key(&key, &p);
+    if (rc < 0)
+        return rc;
+    if (!ear_web__cache_get(req, ear_buf_str(&key), &body, &len, etag)) {
+        rc = queue_compute(&body, &until, st, &p, now, err);
+        if (rc < 0) {
+            ear_web__cache_release(req);
+            goto out;
+        }
+        len = strlen(body);
+        q = json_loadb(body, len, 0, &jerr);
+        /* steals body; fills etag */
+        ear_web__cache_keep(req, ear_buf_str(&key), body, len, until, etag);
+        body = NULL;
+    } else {
+        q = json_loadb(body, len, 0, &jerr);
+    }
+    if (!q) {
+        rc = ear_error_set(err, EAR_ENOMEM, NULL, 0, 0, "boot queue: %s",
+                           jerr.text);
+        goto out;
+    }
+    json_object_set_new(boot, "filters", filters_json(&p));
+    json_object_set_new(boot, "queue_etag", json_string(etag));
+    items = json_object_get(q, "items");
+    first = json_array_get(items, 0);
+    id = (int64_t)json_integer_value(json_object_get(first, "id"));
+    json_object_set_new(boot, "queue", q);
+    if (id > 0) {
+        item = item_detail(st, id, now, &rc, err);
+        if (rc < 0)
+            goto out;
+        json_object_set_new(boot, "item", item);
+    }
+out:
+    free(body);
+    ear_buf_dispose(&key);
+    return rc;
+}
+
+/* The KPIs when the cache the API answers from has them. Computing them
+ * reads every mention of the last day (hundreds of milliseconds with
+ * 100,000): that the page asks for after it shows the queue. */
+static void boot_kpis(json_t *boot, struct web_req *req)
+{
+    char *body = NULL, etag[24];
+    size_t len = 0;
+    json_t *k;
+
+    if (!ear_web__cache_peek(req, "kpis", &body, &len, etag))
+        return;
+    k = json_loadb(body, len, 0, NULL);
+    free(body);
+    if (k)
+        json_object_set_new(boot, "kpis", k);
+}
+
+/* Writes s with <, > and & as JSON escapes: inside a string (the only
+ * place JSON text holds them) \u003c reads back as <. */
+static char *escape_for_script(const char *s, size_t *len)
+{
+    struct ear_buf b;
+    const char *p = s;
+
+    ear_buf_init(&b, (size_t)64 << 20);
+    while (*p) {
+        size_t n = strcspn(p, "<>&");
+
+        if (n && ear_buf_addn(&b, p, n) < 0)
+            return NULL;
+        p += n;
+        if (!*p)
+            break;
+        if (ear_buf_addf(&b, "\\u%04x", (unsigned)(unsigned char)*p) < 0)
+            return NULL;
+        p++;
+    }
+    return ear_buf_take(&b, len);
+}
+
+char *ear_web__boot_json(struct web_req *req, size_t *len)
+{
+    struct ear_error err;
+    struct web_thread *th;
+    json_t *boot = json_object(), *j;
+    int64_t now = ear_now();
+    char *raw, *out;
+    int rc;
+
+    if (!boot)
+        return NULL;
+    json_object_set_new(boot, "me", ear_web__me_json(req));
+    ear_error_clear(&err);
+    th = ear_web__thread(req->w, &err);
+    if (th) {
+        req->th = th;
+        /* each part is optional: what fails here, the page asks for */
+        boot_queue(boot, req, th->st, now, &err);
+        boot_kpis(boot, req);
+        ear_error_clear(&err);
+        j = incidents_json(th->st, 0, &rc, &err);
+        if (j)
+            json_object_set_new(boot, "incidents", j);
+        ear_error_clear(&err);
+        j = users_json(req, th->st, &rc, &err);
+        if (j)
+            json_object_set_new(boot, "users", j);
+    }
+    raw = json_dumps(boot, EAR_WEB_JSON_FLAGS);
+    json_decref(boot);
+    if (!raw)
+        return NULL;
+    out = escape_for_script(raw, len);
+    free(raw);
+    return out;
 }

@@ -539,3 +539,8 @@ enum MHD_Result ear_web__me(struct web_req *req)
         return ret;
     return ear_web__json(req, 200, me_json(req, &req->sess));
 }
+
+json_t *ear_web__me_json(const struct web_req *req)
+{
+    return me_json(req, &req->sess);
+}

@@ -1,5 +1,8 @@
 # Writes OUT, a C file holding each of FILES as a byte array,
 # with its URL path (/name), Content-Type and an ETag from its SHA-256.
+# In the HTML files, each reference to another asset ("/app.js") gets
+# that asset's hash as its version ("/app.js?v=<hash>"), which the server
+# answers as immutable: a browser keeps it until the file changes.
 # FILES is separated by | (a ; would split the custom command).
 # Run as: cmake -DOUT=assets.c -DFILES="a|b" -P embed.cmake
 string(REPLACE "|" ";" FILES "${FILES}")
@@ -8,6 +11,18 @@ string(APPEND body "#include \"output/web/web_int.h\"\n\n")
 set(table "")
 set(i 0)
 list(SORT FILES)
+# the HTML last, once the hashes it refers to are known
+set(html "")
+set(other "")
+foreach(f IN LISTS FILES)
+  if(f MATCHES "\\.html$")
+    list(APPEND html ${f})
+  else()
+    list(APPEND other ${f})
+  endif()
+endforeach()
+set(FILES ${other} ${html})
+set(versions "")
 foreach(f IN LISTS FILES)
   get_filename_component(name ${f} NAME)
   get_filename_component(ext ${f} LAST_EXT)
@@ -24,9 +39,22 @@ foreach(f IN LISTS FILES)
   else()
     continue()
   endif()
+  if(ext STREQUAL ".html")
+    file(READ ${f} text)
+    foreach(v IN LISTS versions)
+      string(REPLACE "=" ";" v "${v}")
+      list(GET v 0 vname)
+      list(GET v 1 vsha)
+      string(REPLACE "\"/${vname}\"" "\"/${vname}?v=${vsha}\"" text
+             "${text}")
+    endforeach()
+    set(f ${OUT}.${name})
+    file(WRITE ${f} "${text}")
+  endif()
   file(READ ${f} hex HEX)
   file(SHA256 ${f} sha)
   string(SUBSTRING ${sha} 0 20 sha)
+  list(APPEND versions "${name}=${sha}")
   string(LENGTH "${hex}" hexlen)
   math(EXPR len "${hexlen} / 2")
   string(REGEX REPLACE "([0-9a-f][0-9a-f])" "0x\\1," bytes "${hex}")

@@ -11,12 +11,15 @@
  * headers. on_completed() counts the request for /metrics and frees it.
  *
  * Each pool thread opens its own store connection on first use. Before
- * each request it reads PRAGMA data_version, which changes when another
- * connection (another thread, `earshot run`, the poller of `watch`) has
- * committed; that bumps w->gen, the generation the response cache checks,
- * so the queue list is answered from memory until the store changes or the
- * next open item passes its deadline (overdue flags and the order move
- * then), at most a minute.
+ * each request the server reads PRAGMA data_version on one more
+ * connection of its own that never writes (the watcher), which changes
+ * when any other connection (a server thread, `earshot run`, the poller of
+ * `watch`) has committed; that bumps w->gen, the generation the response
+ * cache checks, once for each change (each thread's own connection,
+ * noticing the change on its own next request, would make the cache new
+ * once per thread). So the queue list is answered from memory until the
+ * store changes or the next open item passes its deadline (overdue flags
+ * and the order move then), at most a minute.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -57,12 +60,31 @@ static int64_t mono_ns(void)
 
 /* ------------------------------------------------------------ store */
 
-struct web_thread *ear_web__thread(struct ear_web *w, struct ear_error *err)
+void ear_web__watch(struct ear_web *w)
 {
     static const char sql[] = "PRAGMA data_version";
-    struct web_thread *th = pthread_getspecific(w->key);
     struct sqlite3_stmt *s;
+    struct ear_error ignore;
     int64_t v;
+
+    pthread_mutex_lock(&w->watch_lock);
+    if (ear_store_stmt(w->watch, &s, sql, &ignore) == 0) {
+        if (sqlite3_step(s) == SQLITE_ROW) {
+            v = sqlite3_column_int64(s, 0);
+            if (v != w->watch_version)
+                atomic_fetch_add(&w->gen, 1);
+            w->watch_version = v;
+        }
+        sqlite3_reset(s);
+    } else {
+        atomic_fetch_add(&w->gen, 1); /* cannot tell: assume a change */
+    }
+    pthread_mutex_unlock(&w->watch_lock);
+}
+
+struct web_thread *ear_web__thread(struct ear_web *w, struct ear_error *err)
+{
+    struct web_thread *th = pthread_getspecific(w->key);
 
     if (!th) {
         th = calloc(1, sizeof *th);
@@ -80,15 +102,7 @@ struct web_thread *ear_web__thread(struct ear_web *w, struct ear_error *err)
         w->threads = th;
         pthread_mutex_unlock(&w->lock);
     }
-    if (ear_store_stmt(th->st, &s, sql, err) < 0)
-        return NULL;
-    if (sqlite3_step(s) == SQLITE_ROW) {
-        v = sqlite3_column_int64(s, 0);
-        if (th->data_version && v != th->data_version)
-            atomic_fetch_add(&w->gen, 1);
-        th->data_version = v;
-    }
-    sqlite3_reset(s);
+    ear_web__watch(w);
     return th;
 }
 
@@ -263,27 +277,33 @@ static void cache_wait(struct ear_web *w, int64_t deadline_ms)
     pthread_cond_timedwait(&w->cache_done, &w->cache_lock, &ts);
 }
 
-int ear_web__cache_answer(struct web_req *req, const char *key,
-                          enum MHD_Result *ret)
+/* Under w->cache_lock: 1 when e holds an answer that is still right. */
+static int cache_fresh(struct ear_web *w, const struct web_cache_entry *e)
+{
+    return e && e->body && e->gen == atomic_load(&w->gen) &&
+           ear_now() < e->until &&
+           ear_web__mono_ms() - e->born_ms < EAR_WEB_CACHE_MAX_MS;
+}
+
+/* Under w->cache_lock: the entry for key when its answer is still right
+ * (NULL otherwise, after claiming the key for this request when no other
+ * request computes it). Waits, up to CACHE_WAIT_MS, for a request that
+ * computes it. */
+static struct web_cache_entry *cache_lookup(struct web_req *req,
+                                            const char *key)
 {
     struct ear_web *w = req->w;
     struct web_cache_entry *e;
     int64_t deadline = ear_web__mono_ms() + CACHE_WAIT_MS;
-    int hit = 0;
 
-    pthread_mutex_lock(&w->cache_lock);
     for (;;) {
         uint64_t gen = atomic_load(&w->gen);
 
         req->cache_gen = gen;
         e = cache_find(w, key);
         if (e && e->body && e->gen == gen && ear_now() < e->until &&
-            ear_web__mono_ms() - e->born_ms < EAR_WEB_CACHE_MAX_MS) {
-            /* answered under the lock: MHD copies the body */
-            *ret = answer_etag(req, e->body, e->len, e->etag);
-            hit = 1;
-            break;
-        }
+            ear_web__mono_ms() - e->born_ms < EAR_WEB_CACHE_MAX_MS)
+            return e; /* as cache_fresh(), for the generation noted */
         if (e && e->busy && ear_web__mono_ms() < deadline) {
             cache_wait(w, deadline);
             continue;
@@ -307,15 +327,70 @@ int ear_web__cache_answer(struct web_req *req, const char *key,
                     e = NULL;
             }
         }
-        if (e && !e->busy) {
+        if (e && !e->busy && !req->cache_claim) {
             req->cache_claim = ear_strdup(key);
             if (req->cache_claim)
                 e->busy = 1;
         }
-        break;
+        return NULL;
+    }
+}
+
+int ear_web__cache_answer(struct web_req *req, const char *key,
+                          enum MHD_Result *ret)
+{
+    struct ear_web *w = req->w;
+    struct web_cache_entry *e;
+
+    pthread_mutex_lock(&w->cache_lock);
+    e = cache_lookup(req, key);
+    /* answered under the lock: MHD copies the body */
+    if (e)
+        *ret = answer_etag(req, e->body, e->len, e->etag);
+    pthread_mutex_unlock(&w->cache_lock);
+    return e != NULL;
+}
+
+int ear_web__cache_get(struct web_req *req, const char *key, char **body,
+                       size_t *len, char etag[24])
+{
+    struct ear_web *w = req->w;
+    struct web_cache_entry *e;
+
+    *body = NULL;
+    pthread_mutex_lock(&w->cache_lock);
+    e = cache_lookup(req, key);
+    if (e) {
+        *body = malloc(e->len + 1);
+        if (*body) {
+            memcpy(*body, e->body, e->len + 1);
+            *len = e->len;
+            memcpy(etag, e->etag, 24);
+        }
     }
     pthread_mutex_unlock(&w->cache_lock);
-    return hit;
+    return *body != NULL;
+}
+
+int ear_web__cache_peek(struct web_req *req, const char *key, char **body,
+                        size_t *len, char etag[24])
+{
+    struct ear_web *w = req->w;
+    struct web_cache_entry *e;
+
+    *body = NULL;
+    pthread_mutex_lock(&w->cache_lock);
+    e = cache_find(w, key);
+    if (cache_fresh(w, e)) {
+        *body = malloc(e->len + 1);
+        if (*body) {
+            memcpy(*body, e->body, e->len + 1);
+            *len = e->len;
+            memcpy(etag, e->etag, 24);
+        }
+    }
+    pthread_mutex_unlock(&w->cache_lock);
+    return *body != NULL;
 }
 
 void ear_web__cache_release(struct web_req *req)
@@ -335,19 +410,17 @@ void ear_web__cache_release(struct web_req *req)
     req->cache_claim = NULL;
 }
 
-enum MHD_Result ear_web__cache_put(struct web_req *req, const char *key,
-                                   char *body, size_t len, int64_t until)
+/* Fills the entry req claimed for key (etag given); steals body. */
+static void cache_store(struct web_req *req, const char *key, char *body,
+                        size_t len, int64_t until, const char etag[24])
 {
     struct ear_web *w = req->w;
     struct web_cache_entry *e;
-    enum MHD_Result ret;
-    char etag[24];
 
-    etag_of(etag, body, len);
-    ret = answer_etag(req, body, len, etag);
     pthread_mutex_lock(&w->cache_lock);
     e = cache_find(w, key);
-    if (e && req->cache_claim && e->busy) {
+    if (e && req->cache_claim && strcmp(req->cache_claim, key) == 0 &&
+        e->busy) {
         free(e->body);
         e->body = body;
         body = NULL;
@@ -357,13 +430,31 @@ enum MHD_Result ear_web__cache_put(struct web_req *req, const char *key,
         e->gen = req->cache_gen;
         e->until = until;
         e->born_ms = ear_web__mono_ms();
-        memcpy(e->etag, etag, sizeof etag);
+        memcpy(e->etag, etag, sizeof e->etag);
         e->busy = 0;
         pthread_cond_broadcast(&w->cache_done);
     }
     pthread_mutex_unlock(&w->cache_lock);
     free(body);
     ear_web__cache_release(req);
+}
+
+void ear_web__cache_keep(struct web_req *req, const char *key, char *body,
+                         size_t len, int64_t until, char etag[24])
+{
+    etag_of(etag, body, len);
+    cache_store(req, key, body, len, until, etag);
+}
+
+enum MHD_Result ear_web__cache_put(struct web_req *req, const char *key,
+                                   char *body, size_t len, int64_t until)
+{
+    enum MHD_Result ret;
+    char etag[24];
+
+    etag_of(etag, body, len);
+    ret = answer_etag(req, body, len, etag);
+    cache_store(req, key, body, len, until, etag);
     return ret;
 }
 
@@ -384,12 +475,67 @@ static enum MHD_Result serve_asset(struct web_req *req,
 {
     const char *inm = MHD_lookup_connection_value(req->con, MHD_HEADER_KIND,
                                                   "If-None-Match");
+    const char *v = MHD_lookup_connection_value(req->con,
+                                                MHD_GET_ARGUMENT_KIND, "v");
     const char *hdr[] = {"ETag", a->etag, "Cache-Control", "no-cache",
-                         NULL, NULL};
+                         NULL, NULL, NULL};
+    size_t vlen = strlen(a->etag) - 2; /* the hash inside the quotes */
 
+    /* The page names its files with their hash (embed.cmake): that URL
+     * always answers the same bytes, so a browser need not ask again. */
+    if (v && strlen(v) == vlen && strncmp(v, a->etag + 1, vlen) == 0)
+        hdr[3] = "public, max-age=31536000, immutable";
+    /* the page itself differs with a session (serve_page) */
+    if (req->route == WEB_R_PAGE) {
+        hdr[4] = "Vary";
+        hdr[5] = "Cookie";
+    }
     if (inm && strcmp(inm, a->etag) == 0)
         return ear_web__respond(req, 304, NULL, "", 0, 0, hdr);
     return ear_web__respond(req, 200, a->type, a->data, a->len, 0, hdr);
+}
+
+/* The page for a logged-in user: index.html with the boot data (what the
+ * page would otherwise ask the API for first) inside its
+ * <script type="application/json" id="boot"> element, so that it shows the
+ * queue and the first item without a round trip. The element is data, not
+ * script (the CSP allows no inline script); the JSON has <, > and &
+ * escaped, so no text in it can end the element. Without a session the
+ * page is the plain file, cacheable by its ETag. */
+static enum MHD_Result serve_page(struct web_req *req,
+                                  const struct ear_web_asset *a)
+{
+    static const char mark[] = "id=\"boot\">";
+    const char *hdr[] = {"Cache-Control", "no-store, private",
+                         "Vary", "Cookie", NULL, NULL};
+    const char *html = (const char *)a->data, *at;
+    struct ear_buf page;
+    enum MHD_Result ret;
+    char *boot, *body;
+    size_t blen = 0, head, len = 0;
+
+    ear_web__identify(req);
+    at = strstr(html, mark);
+    if (!req->authed || !at)
+        return serve_asset(req, a);
+    boot = ear_web__boot_json(req, &blen);
+    if (!boot)
+        return serve_asset(req, a);
+    head = (size_t)(at - html) + sizeof mark - 1;
+    ear_buf_init(&page, a->len + blen + 16);
+    if (ear_buf_addn(&page, html, head) < 0 ||
+        ear_buf_addn(&page, boot, blen) < 0 ||
+        ear_buf_addn(&page, html + head, a->len - head) < 0) {
+        free(boot);
+        return ear_web__error(req, 500, NULL, "out of memory");
+    }
+    free(boot);
+    body = ear_buf_take(&page, &len);
+    if (!body)
+        return ear_web__error(req, 500, NULL, "out of memory");
+    ret = ear_web__respond(req, 200, a->type, body, len, 1, hdr);
+    free(body);
+    return ret;
 }
 
 static enum MHD_Result health(struct web_req *req)
@@ -468,8 +614,10 @@ static enum MHD_Result dispatch(struct web_req *req)
         if (a) {
             req->route = strcmp(a->path, "/index.html") == 0 ? WEB_R_PAGE
                                                              : WEB_R_ASSET;
-            return get ? serve_asset(req, a)
-                       : method_not_allowed(req, "GET, HEAD");
+            if (!get)
+                return method_not_allowed(req, "GET, HEAD");
+            return req->route == WEB_R_PAGE ? serve_page(req, a)
+                                            : serve_asset(req, a);
         }
         return ear_web__error(req, 404, NULL, "no such page");
     }
@@ -597,9 +745,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *con,
             return ear_web__error(req, 413, NULL,
                                   "request body too large (at most %zu "
                                   "bytes)", EAR_WEB_MAX_BODY);
-        if (strcmp(method, "POST") == 0 || strcmp(method, "PUT") == 0 ||
-            strcmp(method, "PATCH") == 0)
-            return MHD_YES; /* the body follows */
+        /* Answered in the next call, also without a body: libmicrohttpd
+         * closes the connection after a response queued in the first
+         * call, which would cost the browser a new connection for each
+         * of the page's requests. */
+        return MHD_YES;
     }
     if (*upload_data_size) {
         if (!req->too_big &&
@@ -723,6 +873,7 @@ static void web_free(struct ear_web *w)
         ear_store_close(th->st);
         free(th);
     }
+    ear_store_close(w->watch);
     for (size_t i = 0; i < EAR_WEB_CACHE_SLOTS; i++) {
         free(w->cache[i].key);
         free(w->cache[i].body);
@@ -734,6 +885,7 @@ static void web_free(struct ear_web *w)
     pthread_key_delete(w->key);
     pthread_mutex_destroy(&w->lock);
     pthread_mutex_destroy(&w->cache_lock);
+    pthread_mutex_destroy(&w->watch_lock);
     pthread_cond_destroy(&w->cache_done);
     pthread_mutex_destroy(&w->stats_lock);
     free(w);
@@ -743,7 +895,6 @@ int ear_web_start(struct ear_web **out, const struct ear_config *cfg,
                   const struct ear_web_opts *opts, struct ear_error *err)
 {
     struct ear_web *w = NULL;
-    struct ear_store *probe = NULL;
     struct sockaddr_storage ss;
     const union MHD_DaemonInfo *info;
     const char *addr;
@@ -760,6 +911,7 @@ int ear_web_start(struct ear_web **out, const struct ear_config *cfg,
         return ear_error_set(err, EAR_ENOMEM, NULL, 0, 0, "out of memory");
     pthread_mutex_init(&w->lock, NULL);
     pthread_mutex_init(&w->cache_lock, NULL);
+    pthread_mutex_init(&w->watch_lock, NULL);
     {
         pthread_condattr_t ca;
 
@@ -798,11 +950,12 @@ int ear_web_start(struct ear_web **out, const struct ear_config *cfg,
         }
     }
     /* Fail here, in the caller's thread, when the store cannot be opened
-     * (the threads open their own connections later). */
-    rc = ear_store_open(&probe, w->store_path, err);
-    ear_store_close(probe);
+     * (the threads open their own connections later). This connection
+     * stays, as the watcher of changes (ear_web__watch). */
+    rc = ear_store_open(&w->watch, w->store_path, err);
     if (rc < 0)
         goto out;
+    ear_web__watch(w);
     addr = opts->listen ? opts->listen
            : w->settings->listen ? w->settings->listen : "127.0.0.1:8080";
     rc = open_socket(&fd, addr, &ss, err);

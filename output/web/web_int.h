@@ -149,7 +149,6 @@ struct web_route_stats {
 /* One server thread's own store connection. */
 struct web_thread {
     struct ear_store *st;
-    int64_t data_version;       /* last PRAGMA data_version seen */
     struct web_thread *next;
 };
 
@@ -170,6 +169,9 @@ struct ear_web {
     struct web_cache_entry cache[EAR_WEB_CACHE_SLOTS];
     size_t cache_next;
     atomic_uint_fast64_t gen;   /* bumped by every store change seen */
+    pthread_mutex_t watch_lock; /* watch, watch_version */
+    struct ear_store *watch;    /* never writes: sees every commit */
+    int64_t watch_version;      /* its last PRAGMA data_version */
     pthread_mutex_t stats_lock;
     struct web_route_stats stats[WEB_R_COUNT];
     int64_t started;
@@ -200,10 +202,12 @@ struct web_req {
 };
 
 /* The calling thread's store connection (opened on first use). NULL with
- * err filled when it cannot be opened. Also notices changes made by other
- * connections (and processes) and bumps w->gen for them. */
+ * err filled when it cannot be opened. Also calls ear_web__watch(). */
 struct web_thread *ear_web__thread(struct ear_web *w, struct ear_error *err);
-/* After this server changed the store. */
+/* Notices a commit to the store by any connection or process since the
+ * last call (this server's own included) and bumps w->gen, once, for it. */
+void ear_web__watch(struct ear_web *w);
+/* After something other than the store changed the answers (settings). */
 void ear_web__changed(struct ear_web *w);
 
 /* Responses. Each queues the response on req->con and returns the MHD
@@ -237,6 +241,19 @@ int ear_web__cache_answer(struct web_req *req, const char *key,
  * store changes), and answers it. Steals body (free()). */
 enum MHD_Result ear_web__cache_put(struct web_req *req, const char *key,
                                    char *body, size_t len, int64_t until);
+/* As ear_web__cache_answer(), for a body used in another answer (the
+ * page's boot data): 1 with a copy of the cached body in *body (new; free
+ * it), its length and ETag; 0 when not cached, after claiming the key as
+ * ear_web__cache_answer() does. A request claims one key at a time. */
+int ear_web__cache_get(struct web_req *req, const char *key, char **body,
+                       size_t *len, char etag[24]);
+/* As ear_web__cache_get(), but only what is there: never waits, never
+ * claims the key. */
+int ear_web__cache_peek(struct web_req *req, const char *key, char **body,
+                        size_t *len, char etag[24]);
+/* As ear_web__cache_put() without answering; fills etag. Steals body. */
+void ear_web__cache_keep(struct web_req *req, const char *key, char *body,
+                         size_t len, int64_t until, char etag[24]);
 /* Gives up a claim that ear_web__cache_put() did not fill. */
 void ear_web__cache_release(struct web_req *req);
 /* Milliseconds on the monotonic clock. */
@@ -252,6 +269,8 @@ int ear_web__require(struct web_req *req, int csrf, enum MHD_Result *ret);
 enum MHD_Result ear_web__login(struct web_req *req);
 enum MHD_Result ear_web__logout(struct web_req *req);
 enum MHD_Result ear_web__me(struct web_req *req);
+/* What /api/me answers for the request's session. New reference. */
+json_t *ear_web__me_json(const struct web_req *req);
 /* Frees the session and rate-limit tables. */
 void ear_web__auth_free(struct ear_web *w);
 /* Random bytes as lowercase hex (2 * n chars + NUL). EAR_EIO on failure. */
@@ -266,6 +285,16 @@ enum MHD_Result ear_web__api_incidents(struct web_req *req);
 enum MHD_Result ear_web__api_kpis(struct web_req *req);
 enum MHD_Result ear_web__api_rules(struct web_req *req);
 enum MHD_Result ear_web__api_users(struct web_req *req);
+/* The page's boot data for an authenticated request to the page: what
+ * the page would otherwise ask the API for before it shows anything (who
+ * is logged in, the first page of the queue for the filters in the page's
+ * URL, the first item's detail, counts, open incidents, users, and the
+ * KPIs when they are cached: they are slow to compute), as
+ * one JSON object in which every <, > and & is escaped as \u003c etc., so
+ * that it can sit in a <script type="application/json"> element without
+ * user text closing it. A part that cannot be computed is left out (the
+ * page asks for it then). New string (free()); NULL when out of memory. */
+char *ear_web__boot_json(struct web_req *req, size_t *len);
 /* The request body as a JSON object with only the given keys (NULL-term.).
  * Answers 400/415 into *ret and returns NULL otherwise. New reference. */
 json_t *ear_web__body_object(struct web_req *req, const char *const *keys,

@@ -153,7 +153,20 @@ try {
   const offsite = [];
   page.on("request", (r) => { if (!r.url().startsWith(url)) offsite.push(r.url()); });
 
+  // the item's times read as Intl's medium date and short time would
+  // write them (the page writes them out itself)
+  const timesAsIntl = async (locale) => {
+    const id = Number((await page.textContent("#detail .rid")).slice(1));
+    const it = (await (await page.request.get(url + "api/queue/" + id)).json()).item;
+    const want = await page.evaluate(([c, l]) => new Intl.DateTimeFormat(l, {
+      dateStyle: "medium", timeStyle: "short" }).format(new Date(c)), [it.created, locale]);
+    const dds = await page.$$eval("#detail .meta dd", (d) => d.map((x) => x.textContent));
+    check(dds.includes(want), "times read as " + locale + " writes them", want + " in " + dds.join(" | "));
+  };
+
   // ---------------------------------------------------------- log in
+  const appHash = /app\.js\?v=([0-9a-f]+)/.exec(await (await fetch(url)).text())?.[1];
+  check(appHash, "the page names app.js by its hash");
   await page.goto(url);
   await page.waitForSelector("#login-form", { state: "visible" });
   await page.fill("#login-user", "anna");
@@ -283,7 +296,39 @@ try {
   check((await page.textContent("#detail .meta")).includes("(no safe link)"),
         "the unsafe link is named, not linked");
   check(dialogs.length === 0, "no script from a review ran (no alert)", dialogs.join(", "));
-  check(await page.evaluate(() => document.scripts.length) === 1, "the only script is app.js");
+  const scripts = () => page.evaluate(() => [...document.scripts].map((s) => s.type || s.src));
+  check(JSON.stringify(await scripts()) === JSON.stringify([url + "app.js?v=" + appHash, "application/json"]),
+        "the only script is app.js (and the boot data block, empty before login)",
+        JSON.stringify(await scripts()));
+
+  // ---------------------------------------------------------- reload: the page brings its data
+  check(new URL(page.url()).searchParams.get("q") === "refund scam", "the view is in the page's URL",
+        page.url());
+  const apiSeen = [];
+  // (the KPIs of the header line are asked for after, unless cached)
+  const onApi = (r) => {
+    const p = new URL(r.url()).pathname;
+    if (p.startsWith("/api/") && p !== "/api/kpis") apiSeen.push(r.url());
+  };
+  page.on("request", onApi);
+  await page.reload();
+  await page.waitForFunction(() => /refund scam/.test(document.querySelector("#detail .d-title")?.textContent || ""));
+  page.off("request", onApi);
+  check(apiSeen.length === 0, "after a reload the queue and the item show without asking the API",
+        apiSeen.join(" "));
+  check(await page.inputValue("#f-q") === "refund scam", "the search field comes from the URL");
+  const title3 = await page.textContent("#detail .d-title");
+  check(title3.includes("<script>alert(1)</script>"), "a <script> title from the boot data shows as text",
+        title3);
+  check(await page.$$eval("#detail script, #detail img", (e) => e.length) === 0 && dialogs.length === 0,
+        "nothing in the boot data ran", dialogs.join(", "));
+  check(JSON.stringify(await scripts()) === JSON.stringify([url + "app.js?v=" + appHash, "application/json"]),
+        "the boot data is a JSON block, the only script app.js", JSON.stringify(await scripts()));
+  check(await page.$eval("#boot", (e) => e.textContent) === "",
+        "the boot data (with its CSRF token) is taken out of the DOM once read");
+  check(await page.$eval("#who", (e) => e.textContent).then((t) => t.startsWith("anna")),
+        "the boot data's user is shown");
+  await timesAsIntl("en-GB");
 
   // ---------------------------------------------------------- new items without reload
   await page.fill("#f-q", "");
@@ -316,6 +361,7 @@ try {
   await page.click("header .lang-switch");
   check((await page.textContent("#logout")) === "Kilépés", "the interface switches to Hungarian");
   await page.screenshot({ path: path.join(ART, "inbox-hu.png") });
+  await timesAsIntl("hu-HU");
   const huContext = await browser.newContext({ locale: "hu-HU" });
   const hu = await huContext.newPage();
   await hu.goto(url);

@@ -173,13 +173,30 @@
     return e;
   }
 
+  /* Month names as en-GB and hu-HU write them in a medium date. */
+  const MONTHS = {
+    en: ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sept", "Oct", "Nov", "Dec"],
+    hu: ["jan.", "febr.", "márc.", "ápr.", "máj.", "jún.", "júl.", "aug.", "szept.", "okt.",
+         "nov.", "dec."]
+  };
+
+  /* Local date and time, "23 Nov 2026, 09:05" or "2026. nov. 23. 9:05"
+   * (what Intl's medium date and short time give for en-GB and hu-HU,
+   * written out here: the first Intl formatter of a page costs tens of
+   * milliseconds before the first item can show). */
   function fmtTime(iso) {
     if (!iso) return "";
     const d = new Date(iso);
     if (isNaN(d)) return iso;
-    return d.toLocaleString(S.lang === "hu" ? "hu-HU" : "en-GB",
-                            { dateStyle: "medium", timeStyle: "short" });
+    const p2 = (n) => String(n).padStart(2, "0");
+    const m = p2(d.getMinutes());
+    if (S.lang === "hu")
+      return d.getFullYear() + ". " + MONTHS.hu[d.getMonth()] + " " + d.getDate() + ". " +
+             d.getHours() + ":" + m;
+    return d.getDate() + " " + MONTHS.en[d.getMonth()] + " " + d.getFullYear() + ", " +
+           p2(d.getHours()) + ":" + m;
   }
+
 
   function ago(iso) {
     if (!iso) return "";
@@ -240,7 +257,7 @@
   /* ------------------------------------------------------------ login */
 
   function showLogin(msg) {
-    $("boot").hidden = true;
+    $("splash").hidden = true;
     $("app").hidden = true;
     $("login").hidden = false;
     $("login-error").textContent = msg || "";
@@ -273,10 +290,11 @@
 
   /* ------------------------------------------------------------ start */
 
-  function start(me, early) {
+  /* boot: what the server put into the page (bootData()), or null */
+  function start(me, early, boot) {
     S.me = me;
     S.csrf = me.csrf;
-    $("boot").hidden = true;
+    $("splash").hidden = true;
     $("login").hidden = true;
     $("app").hidden = false;
     $("title").textContent = me.title || "earshot";
@@ -285,11 +303,36 @@
     for (const tm of me.teams || []) addOption("dl-team", tm.name);
     S.etag = "";
     S.firstLoad = true;
-    loadUsers();
-    loadQueue(true, early);
-    loadIncidents();
+    const b = boot || {};
+    if (b.users) useUsers(b.users); else loadUsers();
+    if (b.queue && bootFits(b.filters)) {
+      if (b.item && b.queue.items.length && b.item.item.id === b.queue.items[0].id) {
+        S.detail = b.item;
+        S.selId = b.item.item.id;
+      }
+      S.lastQuery = query();
+      showQueue(b.queue, b.queue_etag, true);
+      if (S.detail) renderDetail();
+    } else {
+      loadQueue(true, early);
+    }
+    if (b.incidents) showIncidents(b.incidents); else fetchIncidents();
+    if (b.kpis) showKpis(b.kpis); else loadKpis();
     startPolling();
-    $("queue").focus();
+    /* The keys work without it (they are read on the document); focusing
+     * now would force a layout before the queue and the item are in. */
+    requestAnimationFrame(() => {
+      if (!document.activeElement || document.activeElement === document.body)
+        $("queue").focus({ preventScroll: true });
+    });
+  }
+
+  /* The filters the boot queue was computed for are the ones shown. */
+  function bootFits(f) {
+    if (!f) return false;
+    for (const k in FILTERS)
+      if ((f[k] || "") !== $(FILTERS[k]).value.trim()) return false;
+    return !!f.overdue === $("f-overdue").checked && (f.offset || 0) === S.offset;
   }
 
   function startPolling() {
@@ -306,10 +349,13 @@
 
   async function loadUsers() {
     try {
-      const r = await api("GET", "/api/users");
-      S.users = r.users || [];
-      for (const u of S.users) addOption("dl-owner", u.name);
+      useUsers(await api("GET", "/api/users"));
     } catch (e) { S.users = []; }
+  }
+
+  function useUsers(r) {
+    S.users = r.users || [];
+    for (const u of S.users) addOption("dl-owner", u.name);
   }
 
   function addOption(listId, value) {
@@ -323,19 +369,45 @@
 
   /* ------------------------------------------------------------ queue */
 
-  function query() {
+  /* query parameter -> filter field */
+  const FILTERS = { state: "f-state", team: "f-team", owner: "f-owner",
+                    category: "f-category", brand: "f-brand",
+                    source: "f-source", lang: "f-lang", q: "f-q" };
+
+  /* The view (filters, page) without the page size: the page's own URL
+   * holds it, so a reload or a link shows the same view, and the server
+   * puts that view's first page into the page. */
+  function view() {
     const p = new URLSearchParams();
-    const map = { state: "f-state", team: "f-team", owner: "f-owner",
-                  category: "f-category", brand: "f-brand",
-                  source: "f-source", lang: "f-lang", q: "f-q" };
-    for (const k in map) {
-      const v = $(map[k]).value.trim();
+    for (const k in FILTERS) {
+      const v = $(FILTERS[k]).value.trim();
       if (v) p.set(k, v);
     }
     if ($("f-overdue").checked) p.set("overdue", "1");
-    p.set("limit", String(PAGE));
     if (S.offset) p.set("offset", String(S.offset));
+    return p;
+  }
+
+  function query() {
+    const p = view();
+    p.set("limit", String(PAGE));
     return p.toString();
+  }
+
+  /* The filter fields from the page's URL. */
+  function viewFromUrl() {
+    const p = new URLSearchParams(location.search);
+    for (const k in FILTERS) if (p.has(k)) $(FILTERS[k]).value = p.get(k);
+    $("f-overdue").checked = p.get("overdue") === "1" || p.get("overdue") === "true";
+    const off = Number(p.get("offset"));
+    S.offset = Number.isInteger(off) && off > 0 ? off : 0;
+  }
+
+  function viewToUrl() {
+    const q = view().toString();
+    const want = location.pathname + (q ? "?" + q : "");
+    if (want !== location.pathname + location.search)
+      history.replaceState(null, "", want);
   }
 
   /* early: the first page, asked for while /api/me was on its way */
@@ -343,42 +415,51 @@
     if (S.loading && !reset) return;
     S.loading = true;
     const q = query();
+    viewToUrl();
     try {
       const hdr = reset || !S.etag || S.lastQuery !== q ? {} : { "If-None-Match": S.etag };
       const r = (early && await early) || await api("GET", "/api/queue?" + q, null, hdr);
       if (r.notModified) return;
-      S.etag = r._etag;
       S.lastQuery = q;
-      const fresh = [];
-      for (const it of r.items) {
-        if (!S.firstLoad && !S.seen.has(it.id)) fresh.push(it.id);
-        S.seen.add(it.id);
-        addOption("dl-team", it.team);
-        addOption("dl-owner", it.owner);
-        for (const c of it.categories || []) addOption("dl-category", c);
-        addOption("dl-brand", it.brand);
-        addOption("dl-source", it.source);
-        addOption("dl-lang", it.lang);
-      }
-      S.fresh = new Set(fresh);
-      if (fresh.length && !reset) toast(t("newItems", fresh.length));
-      S.firstLoad = false;
-      S.items = r.items;
-      S.total = r.total;
-      S.counts = r.counts;
-      /* keep the selection on the same item when it is still listed */
-      let idx = S.items.findIndex((it) => it.id === S.selId);
-      if (idx < 0) idx = S.items.length ? Math.min(Math.max(S.sel, 0), S.items.length - 1) : -1;
-      renderQueue();
-      select(idx, idx >= 0 && S.items[idx].id !== S.selId);
-      if (idx >= 0 && S.items[idx].id === S.selId && S.detail &&
-          S.detail.item.updated !== S.items[idx].updated)
-        loadDetail(S.selId);
+      showQueue(r, r._etag, reset);
     } catch (e) {
       if (e.status !== 401) toast(t("error", e.message), true);
     } finally {
       S.loading = false;
     }
+  }
+
+  /* Shows an answer of /api/queue (from the API or the boot data). */
+  function showQueue(r, etag, reset) {
+    S.etag = etag || "";
+    const fresh = [];
+    for (const it of r.items) {
+      if (!S.firstLoad && !S.seen.has(it.id)) fresh.push(it.id);
+      S.seen.add(it.id);
+      addOption("dl-team", it.team);
+      addOption("dl-owner", it.owner);
+      for (const c of it.categories || []) addOption("dl-category", c);
+      addOption("dl-brand", it.brand);
+      addOption("dl-source", it.source);
+      addOption("dl-lang", it.lang);
+    }
+    S.fresh = new Set(fresh);
+    if (fresh.length && !reset) toast(t("newItems", fresh.length));
+    const first = S.firstLoad;
+    S.firstLoad = false;
+    S.items = r.items;
+    S.total = r.total;
+    S.counts = r.counts;
+    /* keep the selection on the same item when it is still listed */
+    let idx = S.items.findIndex((it) => it.id === S.selId);
+    if (idx < 0) idx = S.items.length ? Math.min(Math.max(S.sel, 0), S.items.length - 1) : -1;
+    renderQueue();
+    /* not on the first render: the first row is in view, and scrolling
+     * would force the page's first layout in the middle of the script */
+    select(idx, idx >= 0 && S.items[idx].id !== S.selId, !first);
+    if (idx >= 0 && S.items[idx].id === S.selId && S.detail &&
+        S.detail.item.updated !== S.items[idx].updated)
+      loadDetail(S.selId);
   }
 
   function renderCounts() {
@@ -416,18 +497,23 @@
 
   async function loadKpis() {
     try {
-      const k = await api("GET", "/api/kpis");
-      S.kpis = k;
-      $("kpi").textContent = t("kpiLine", k.open, k.overdue, k.incidents_open);
+      showKpis(await api("GET", "/api/kpis"));
     } catch (e) { /* the header line waits for the next poll */ }
   }
 
+  function showKpis(k) {
+    S.kpis = k;
+    $("kpi").textContent = t("kpiLine", k.open, k.overdue, k.incidents_open);
+  }
+
+  /* The rows are built apart and put in at once (one layout, not 50);
+   * clicks reach them through one listener on the list (onQueueClick). */
   function renderQueue() {
     renderCounts();
     const ul = $("queue");
-    ul.textContent = "";
+    const rows = document.createDocumentFragment();
     if (!S.items.length) {
-      ul.appendChild(el("li", "empty", t("empty")));
+      rows.appendChild(el("li", "empty", t("empty")));
     }
     S.items.forEach((it, i) => {
       const li = el("li", "row sev-" + it.severity +
@@ -441,7 +527,6 @@
       cb.type = "checkbox";
       cb.checked = S.checked.has(it.id);
       cb.title = t("kx");
-      cb.addEventListener("click", (ev) => { ev.stopPropagation(); toggleCheck(it.id); });
       li.appendChild(cb);
       const main = el("div", "row-main");
       const l1 = el("div", "l1");
@@ -460,14 +545,26 @@
       l2.appendChild(el("span", "age", ago(it.created)));
       main.appendChild(l2);
       li.appendChild(main);
-      li.addEventListener("click", () => select(i, true));
-      ul.appendChild(li);
+      rows.appendChild(li);
     });
+    ul.replaceChildren(rows);
     const from = S.total ? S.offset + 1 : 0;
     $("page").textContent = from + "–" + (S.offset + S.items.length) + " / " + S.total;
     $("prev").disabled = S.offset === 0;
     $("next").disabled = S.offset + S.items.length >= S.total;
     renderBulk();
+  }
+
+  function onQueueClick(ev) {
+    const li = ev.target.closest("li.row");
+    if (!li || !$("queue").contains(li)) return;
+    const id = Number(li.dataset.id);
+    if (ev.target.classList.contains("pick")) {
+      toggleCheck(id);
+      return;
+    }
+    const i = S.items.findIndex((it) => it.id === id);
+    if (i >= 0) select(i, true);
   }
 
   function stateName(s) {
@@ -479,7 +576,7 @@
     return "★".repeat(n) + "☆".repeat(Math.max(0, 5 - n));
   }
 
-  function select(i, load) {
+  function select(i, load, scroll = true) {
     if (i < 0 || i >= S.items.length) {
       S.sel = -1;
       S.selId = 0;
@@ -498,7 +595,7 @@
     if (rows[i]) {
       rows[i].classList.add("sel");
       rows[i].setAttribute("aria-selected", "true");
-      rows[i].scrollIntoView({ block: "nearest" });
+      if (scroll) rows[i].scrollIntoView({ block: "nearest" });
     }
     if (load) loadDetail(S.selId);
   }
@@ -875,10 +972,18 @@
 
   /* ------------------------------------------------------------ incidents */
 
-  async function loadIncidents() {
+  function loadIncidents() {
     loadKpis();
+    fetchIncidents();
+  }
+
+  async function fetchIncidents() {
     let r;
     try { r = await api("GET", "/api/incidents"); } catch (e) { return; }
+    showIncidents(r);
+  }
+
+  function showIncidents(r) {
     const box = $("incidents");
     box.textContent = "";
     const list = r.incidents || [];
@@ -963,6 +1068,15 @@
     $("filters").addEventListener("change", refilter);
     $("f-q").addEventListener("input", debounce(refilter, 250));
     document.addEventListener("keydown", onKey);
+    $("queue").addEventListener("click", onQueueClick);
+    viewFromUrl();
+    /* Logged in: the server put who we are, the first page of the queue,
+     * its first item and the rest into the page; nothing to ask for. */
+    const boot = bootData();
+    if (boot && boot.me) {
+      start(boot.me, null, boot);
+      return;
+    }
     /* the queue's first page and who we are, at the same time */
     const early = api("GET", "/api/queue?" + query()).catch(() => null);
     try {
@@ -971,6 +1085,15 @@
     } catch (e) {
       showLogin("");
     }
+  }
+
+  /* The JSON data block the server filled (text, parsed as JSON only). */
+  function bootData() {
+    const e = $("boot");
+    const text = e ? e.textContent.trim() : "";
+    if (!text) return null;
+    e.textContent = "";  /* the CSRF token need not stay in the DOM */
+    try { return JSON.parse(text); } catch (err) { return null; }
   }
 
   if (document.readyState === "loading")

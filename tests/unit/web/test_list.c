@@ -1,8 +1,9 @@
 /* GET /api/queue lists exactly what ear_queue_list() lists, in the same
  * order, page by page and filter by filter (query parameters mapped to
  * the filter), and its text search (its own query, api.c) keeps that
- * order. The store has overdue and timely items, every severity, rated
- * and unrated, known and unknown reach, and items in every state. */
+ * order, with the library's counts. The store has overdue and timely
+ * items, every severity, rated and unrated, known and unknown reach, and
+ * items in every state. */
 #include <jansson.h>
 
 #include "output/fixture.h"
@@ -201,6 +202,60 @@ int main(void)
         na = api_ids(api, N, ear_web_url(w),
                      "/api/queue?q=needle&limit=3&offset=2", cookie);
         same("q=needle page", api, na, lib + 2, 3);
+    }
+
+    /* the search's counts per state and of overdue items, and the totals
+     * with overdue=1, are the library's numbers for the matching items */
+    {
+        static const char *const states[] = {"new", "assigned", "responded",
+                                             "resolved", "dismissed"};
+        struct ear_queue_filter f = EAR_QUEUE_FILTER_INIT;
+        struct ear_queue_item *items = NULL;
+        long long want[5] = {0, 0, 0, 0, 0}, late = 0, late_assigned = 0;
+        long long all = 0;
+        size_t n = 0;
+        json_t *j, *counts;
+
+        f.state = "all";
+        f.limit = 0;
+        CHECK_INT(ear_queue_list(st, &f, now, &items, &n, &err), 0);
+        for (size_t i = 0; i < n; i++) {
+            if (!strstr(items[i].text, "Needle"))
+                continue;
+            all++;
+            for (size_t k = 0; k < 5; k++)
+                if (strcmp(items[i].state, states[k]) == 0)
+                    want[k]++;
+            if (items[i].overdue) {
+                late++;
+                if (strcmp(items[i].state, "assigned") == 0)
+                    late_assigned++;
+            }
+        }
+        ear_queue_items_free(items, n);
+        CHECK(late > 0 && late < all && late_assigned > 0);
+        http(&r, ear_web_url(w), "/api/queue?q=needle&state=all", NULL,
+             cookie, NULL);
+        j = json_loads(r.body, 0, NULL);
+        counts = json_object_get(j, "counts");
+        CHECK(json_integer_value(json_object_get(j, "total")) == all);
+        for (size_t k = 0; k < 5; k++)
+            CHECK(json_integer_value(json_object_get(counts, states[k])) ==
+                  want[k]);
+        CHECK(json_integer_value(json_object_get(counts, "overdue")) == late);
+        json_decref(j);
+        http(&r, ear_web_url(w), "/api/queue?q=needle&state=all&overdue=1",
+             NULL, cookie, NULL);
+        j = json_loads(r.body, 0, NULL);
+        CHECK(json_integer_value(json_object_get(j, "total")) == late);
+        json_decref(j);
+        http(&r, ear_web_url(w),
+             "/api/queue?q=needle&state=assigned&overdue=1", NULL, cookie,
+             NULL);
+        j = json_loads(r.body, 0, NULL);
+        CHECK(json_integer_value(json_object_get(j, "total")) ==
+              late_assigned);
+        json_decref(j);
     }
 
     ear_web_stop(w);

@@ -2,13 +2,15 @@
  * Queueing a run's new flagged mentions, including their outbox rows:
  * stores N new mentions with their verdicts (not timed), then times
  * ear_queue_add() for each of them, in one transaction per 1,000 (as run
- * takes one per source), with two sinks configured so every item also
+ * takes one per source; EAR_BENCH_BATCH=N for N), with two sinks configured so every item also
  * writes two outbox rows; then times ear_incidents_update() over them.
  *
  *   queue_add STORE CONFIG N TAG
  *
- * Prints "queue_add N wall-seconds cpu-seconds" and "incidents OPENED
- * wall-seconds cpu-seconds". bench/queue.sh
+ * Prints "queue_add N wall-seconds cpu-seconds pages-written pages-read"
+ * (SQLite's count of the pages the queueing wrote to the WAL and read
+ * from the file: unlike the times, they do not depend on the machine's
+ * load) and "incidents OPENED wall-seconds cpu-seconds". bench/queue.sh
  * builds and runs it; TAG keeps the keys of each run apart.
  */
 #include <stdio.h>
@@ -59,13 +61,20 @@ int main(int argc, char **argv)
     struct ear_incident_stats is;
     int64_t now = 1795453200; /* 2026-11-23T17:00:00Z */
     long n;
+    long batch = 1000;
     double t0, t1, c0, c1;
+    int cur, hi, written, read;
 
     if (argc != 5) {
         fprintf(stderr, "usage: queue_add STORE CONFIG N TAG\n");
         return 2;
     }
     n = strtol(argv[3], NULL, 10);
+    /* EAR_BENCH_BATCH: items per transaction (default 1,000) */
+    if (getenv("EAR_BENCH_BATCH"))
+        batch = strtol(getenv("EAR_BENCH_BATCH"), NULL, 10);
+    if (batch < 1)
+        batch = 1;
     memset(&err, 0, sizeof err);
     if (ear_store_open(&st, argv[1], &err) < 0)
         die("store", &err);
@@ -136,22 +145,32 @@ int main(int argc, char **argv)
         die("commit", &err);
 
     /* queueing, with the outbox rows, one transaction per 1,000 */
+    sqlite3_db_status(ear_store_db(st), SQLITE_DBSTATUS_CACHE_WRITE, &cur,
+                      &hi, 1);
+    sqlite3_db_status(ear_store_db(st), SQLITE_DBSTATUS_CACHE_MISS, &cur,
+                      &hi, 1);
     t0 = now_s();
     c0 = cpu_s();
     for (long i = 0; i < n; i++) {
         int is_new = 0;
 
-        if (i % 1000 == 0 && ear_store_begin(st, &err) < 0)
+        if (i % batch == 0 && ear_store_begin(st, &err) < 0)
             die("begin", &err);
         if (ear_queue_add(st, cfg, &m[i], &v[i], now, NULL, &is_new,
                           &err) < 0)
             die("queue", &err);
-        if ((i % 1000 == 999 || i == n - 1) && ear_store_commit(st, &err) < 0)
+        if ((i % batch == batch - 1 || i == n - 1) &&
+            ear_store_commit(st, &err) < 0)
             die("commit", &err);
     }
     t1 = now_s();
     c1 = cpu_s();
-    printf("queue_add %ld %.4f %.4f\n", n, t1 - t0, c1 - c0);
+    sqlite3_db_status(ear_store_db(st), SQLITE_DBSTATUS_CACHE_WRITE,
+                      &written, &hi, 0);
+    sqlite3_db_status(ear_store_db(st), SQLITE_DBSTATUS_CACHE_MISS, &read,
+                      &hi, 0);
+    printf("queue_add %ld %.4f %.4f %d %d\n", n, t1 - t0, c1 - c0, written,
+           read);
 
     t0 = now_s();
     c0 = cpu_s();

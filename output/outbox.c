@@ -4,8 +4,9 @@
  * A row is written in the same transaction as what it announces (the queue
  * row of a mention, an incident opening, growing or closing), one per sink
  * that wants it, so an alert exists exactly when its cause does. The row
- * keeps a JSON snapshot of the alert (the payload), so what is sent later
- * is what was true when it happened, whatever the queue item went through
+ * refers to a JSON snapshot of the alert (the payload, in the alerts table,
+ * written once however many sinks it goes to), so what is sent later is
+ * what was true when it happened, whatever the queue item went through
  * since.
  *
  * Delivery walks the sinks. For each: rows written while the sink's config
@@ -31,6 +32,11 @@
 #define BACKOFF_FIRST 60
 #define BACKOFF_MAX (6 * 3600)
 #define SUMMARY_ITEMS 25
+/* An outbox row's payload, in a query on outbox without an alias: in
+ * alerts since migration 7 (stored once for all the sinks it goes to),
+ * except a summary's, which is the row's own. */
+#define PAYLOAD "coalesce((SELECT a.payload FROM alerts a" \
+                " WHERE a.id = outbox.alert_id), outbox.payload)"
 
 static int db_err(struct ear_store *st, struct ear_error *err,
                   const char *what)
@@ -315,10 +321,34 @@ static int idem_key(char out[65], const char *kind, const char *sink,
     return rc;
 }
 
+static const char sql_alert[] =
+    "INSERT INTO alerts (payload) VALUES (?1)";
+static const char sql_alert_drop[] = "DELETE FROM alerts WHERE id = ?1";
+
 static const char sql_insert[] =
     "INSERT OR IGNORE INTO outbox (sink, kind, queue_id, incident_id,"
-    " severity, payload, idem, checked, created, next_attempt)"
-    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)";
+    " severity, payload, idem, checked, created, next_attempt, alert_id)"
+    " VALUES (?1, ?2, ?3, ?4, ?5, '', ?6, ?7, ?8, ?8, ?9)";
+
+/* Stores an alert's payload once (migration 7); *id receives its row. */
+static int alert_add(struct ear_store *st, const char *text, size_t len,
+                     int64_t *id, struct ear_error *err)
+{
+    sqlite3_stmt *q = NULL;
+    int rc;
+
+    rc = ear_store_stmt(st, &q, sql_alert, err);
+    if (rc < 0)
+        return rc;
+    /* text outlives the step */
+    sqlite3_bind_text(q, 1, text, (int)len, SQLITE_STATIC);
+    if (sqlite3_step(q) != SQLITE_DONE)
+        rc = db_err(st, err, "write alert");
+    else
+        *id = (int64_t)sqlite3_last_insert_rowid(ear_store_db(st));
+    sqlite3_reset(q);
+    return rc;
+}
 
 int ear_output__outbox_add(struct ear_store *st,
                            const struct ear_output__sink *sinks, size_t n,
@@ -329,6 +359,31 @@ int ear_output__outbox_add(struct ear_store *st,
                            struct ear_error *err)
 {
     char *text = NULL;
+    int rc;
+
+    if (!ear_output__sinks_want(sinks, n, subj))
+        return 0;
+    text = json_dumps(payload, JSON_COMPACT);
+    if (!text)
+        return oom(err);
+    rc = ear_output__outbox_add_text(st, sinks, n, subj, kind, queue_id,
+                                     incident_id, text, strlen(text), key,
+                                     now, err);
+    free(text);
+    return rc;
+}
+
+int ear_output__outbox_add_text(struct ear_store *st,
+                                const struct ear_output__sink *sinks,
+                                size_t n,
+                                const struct ear_output__subject *subj,
+                                const char *kind, int64_t queue_id,
+                                int64_t incident_id, const char *text,
+                                size_t len, const char *key, int64_t now,
+                                struct ear_error *err)
+{
+    int64_t alert = 0;
+    int rows = 0;
     int rc = 0;
 
     for (size_t i = 0; i < n && rc == 0; i++) {
@@ -340,12 +395,10 @@ int ear_output__outbox_add(struct ear_store *st,
             continue;
         if (s->valid && !ear_output__sink_wants(s, subj))
             continue;
-        if (!text) {
-            text = json_dumps(payload, JSON_COMPACT);
-            if (!text) {
-                rc = oom(err);
+        if (alert == 0) {
+            rc = alert_add(st, text, len, &alert, err);
+            if (rc < 0)
                 break;
-            }
         }
         rc = idem_key(idem, kind, s->name, key);
         if (rc < 0) {
@@ -368,6 +421,8 @@ int ear_output__outbox_add(struct ear_store *st,
         rc = ear_store_stmt(st, &q, sql_insert, err);
         if (rc < 0)
             break;
+        /* the idempotency key is unique: a row already there (the same
+         * alert written again) is left as it is */
         sqlite3_bind_text(q, 1, s->name, -1, SQLITE_TRANSIENT);
         sqlite3_bind_text(q, 2, kind, -1, SQLITE_STATIC);
         if (queue_id > 0)
@@ -375,15 +430,28 @@ int ear_output__outbox_add(struct ear_store *st,
         if (incident_id > 0)
             sqlite3_bind_int64(q, 4, (sqlite3_int64)incident_id);
         sqlite3_bind_int(q, 5, (int)subj->severity);
-        sqlite3_bind_text(q, 6, text, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_text(q, 7, idem, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_int(q, 8, s->valid ? 1 : 0);
-        sqlite3_bind_int64(q, 9, (sqlite3_int64)now);
+        sqlite3_bind_text(q, 6, idem, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int(q, 7, s->valid ? 1 : 0);
+        sqlite3_bind_int64(q, 8, (sqlite3_int64)now);
+        sqlite3_bind_int64(q, 9, (sqlite3_int64)alert);
         if (sqlite3_step(q) != SQLITE_DONE)
             rc = db_err(st, err, "write outbox");
+        else
+            rows += sqlite3_changes(ear_store_db(st));
         sqlite3_reset(q);
     }
-    free(text);
+    if (rc == 0 && alert > 0 && rows == 0) {
+        /* every row was there already: the alert has no reader */
+        sqlite3_stmt *q = NULL;
+
+        rc = ear_store_stmt(st, &q, sql_alert_drop, err);
+        if (rc == 0) {
+            sqlite3_bind_int64(q, 1, (sqlite3_int64)alert);
+            if (sqlite3_step(q) != SQLITE_DONE)
+                rc = db_err(st, err, "write alert");
+            sqlite3_reset(q);
+        }
+    }
     return rc;
 }
 
@@ -419,7 +487,7 @@ int ear_outbox_list(struct ear_store *st, int all, const char *sink,
     *n = 0;
     if (sqlite3_prepare_v2(ear_store_db(st),
             "SELECT id, sink, kind, state, queue_id, incident_id, severity,"
-            " payload, created, attempts, next_attempt, last_attempt,"
+            " " PAYLOAD ", created, attempts, next_attempt, last_attempt,"
             " last_error, sent_at, folded_into FROM outbox"
             " WHERE (?1 OR state = 'pending') AND (?2 IS NULL OR sink = ?2)"
             " ORDER BY id", -1, &q, NULL) != SQLITE_OK)
@@ -686,7 +754,7 @@ static int recheck(struct pass *p, const struct ear_output__sink *s)
     size_t n = 0;
     int rc;
 
-    rc = load_rows(p, "SELECT id, kind, payload, idem, attempts FROM outbox"
+    rc = load_rows(p, "SELECT id, kind, " PAYLOAD ", idem, attempts FROM outbox"
                       " WHERE sink = ?1 AND state = 'pending' AND checked = 0"
                       " AND kind <> 'summary'",
                    s->name, &v, &n);
@@ -734,7 +802,7 @@ static json_t *summary_payload(struct pass *p, int64_t id,
     if (!o || !items || !cats)
         goto fail;
     if (sqlite3_prepare_v2(ear_store_db(p->st),
-                           "SELECT payload FROM outbox WHERE folded_into = ?1"
+                           "SELECT " PAYLOAD " FROM outbox WHERE folded_into = ?1"
                            " ORDER BY severity DESC, id", -1, &q, NULL) !=
         SQLITE_OK)
         goto fail;
@@ -1028,7 +1096,7 @@ static int deliver_sink(struct pass *p, const struct ear_output__sink *s)
             return rc;
         summary = id;
     }
-    rc = load_rows(p, "SELECT id, kind, payload, idem, attempts FROM outbox"
+    rc = load_rows(p, "SELECT id, kind, " PAYLOAD ", idem, attempts FROM outbox"
                       " WHERE sink = ?1 AND state = 'pending'"
                       " AND kind <> 'summary'"
                       " AND (?3 OR next_attempt <= ?2)"

@@ -508,7 +508,6 @@ static int queue_alerts(struct ear_store *st, const struct ear_config *cfg,
     struct ear_output__subject subj;
     json_t *payload = NULL;
     struct ear_buf key;
-    int any = 0;
     int rc;
 
     if (!cfg || cfg->nsinks == 0)
@@ -522,11 +521,8 @@ static int queue_alerts(struct ear_store *st, const struct ear_config *cfg,
     subj.ncats = v->ncategories;
     subj.team = team;
     subj.brand = brand;
-    for (size_t i = 0; i < nsinks; i++)
-        any |= sinks[i].enabled &&
-               (!sinks[i].valid || ear_output__sink_wants(&sinks[i], &subj));
     ear_buf_init(&key, 1 << 16);
-    if (!any)
+    if (!ear_output__sinks_want(sinks, nsinks, &subj))
         goto out;
     payload = ear_output__mention_payload(cfg, m, v, qid, team, brand, now,
                                           due);

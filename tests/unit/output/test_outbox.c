@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "fixture.h"
+#include "core/store_schema.h"
 
 static int seq;
 
@@ -140,6 +141,11 @@ static void test_filters(void)
     CHECK_INT(count(st, "sink = 'off'"), 0);
     /* idempotent: queueing again adds nothing */
     CHECK_INT(count(st, "1"), 8);
+    /* each alert's payload is stored once, however many sinks get it */
+    CHECK_INT(count(st, "alert_id IS NULL OR payload <> ''"), 0);
+    CHECK_INT(count(st, "alert_id IN (SELECT id FROM alerts)"), 8);
+    CHECK_INT(count(st, "id = (SELECT min(id) FROM outbox) AND"
+                        " (SELECT count(*) FROM alerts) = 3"), 1);
 
     /* the outbox row goes with the queue row: an outer rollback takes
      * both away */
@@ -157,6 +163,8 @@ static void test_filters(void)
     CHECK_INT(count(st, "1"), 11);
     ear_store_rollback(st);
     CHECK_INT(count(st, "1"), 8);
+    CHECK_INT(count(st, "id = (SELECT min(id) FROM outbox) AND"
+                        " (SELECT count(*) FROM alerts) = 3"), 1);
     ear_mention_dispose(&m);
     ear_verdict_dispose(&v);
     ear_config_free(cfg);
@@ -389,6 +397,70 @@ static void test_stdout(void)
     ear_store_close(st);
 }
 
+/* A store of schema 6 (before alerts) with a waiting alert opens, moves
+ * the payload over, lists and delivers it. */
+static void test_migrate(void)
+{
+    static const char payload[] =
+        "{\"event\":\"mention\",\"queue_id\":1,\"severity\":\"high\","
+        "\"category\":\"billing\",\"categories\":[\"billing\"],"
+        "\"team\":\"billing\",\"brand\":\"Acme\",\"title\":\"Old alert\","
+        "\"text\":\"written by schema 6\"}";
+    struct ear_config *cfg = config("migrate.yml", "sinks:\n  - {name: f, "
+                                    "type: jsonl, path: migrate.jsonl}\n");
+    struct ear_outbox_entry *v = NULL;
+    struct ear_delivery_stats s;
+    struct ear_store *st = NULL;
+    struct ear_error err = {0};
+    char path[1200];
+    sqlite3 *db = NULL;
+    json_t *last = NULL;
+    size_t n = 0;
+
+    unlink(fx_path("migrate.jsonl"));
+    snprintf(path, sizeof path, "%s", fx_path("migrate.db"));
+    unlink(path);
+    CHECK_INT(sqlite3_open(path, &db), SQLITE_OK);
+    for (int i = 0; i < 6; i++)
+        CHECK_INT(sqlite3_exec(db, ear_migrations[i], NULL, NULL, NULL),
+                  SQLITE_OK);
+    {
+        sqlite3_stmt *q = NULL;
+
+        CHECK_INT(sqlite3_prepare_v2(db, "INSERT INTO outbox (sink, kind,"
+                                     " queue_id, severity, payload, idem,"
+                                     " created, next_attempt) VALUES ('f',"
+                                     " 'mention', 1, 3, ?1, 'i1', ?2, ?2)",
+                                     -1, &q, NULL), SQLITE_OK);
+        sqlite3_bind_text(q, 1, payload, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(q, 2, (sqlite3_int64)T0);
+        CHECK_INT(sqlite3_step(q), SQLITE_DONE);
+        sqlite3_finalize(q);
+    }
+    CHECK_INT(sqlite3_exec(db, "PRAGMA user_version = 6", NULL, NULL, NULL),
+              SQLITE_OK);
+    sqlite3_close(db);
+
+    CHECK_INT(ear_store_open(&st, path, &err), 0);
+    if (!st)
+        return;
+    CHECK_INT(ear_store_schema_version(st), 7);
+    CHECK_INT(count(st, "alert_id = id AND payload = ''"), 1);
+    CHECK_INT(ear_outbox_list(st, 0, NULL, &v, &n, &err), 0);
+    CHECK_INT((int)n, 1);
+    if (n == 1)
+        CHECK(strstr(v[0].what, "Old alert") != NULL);
+    ear_outbox_entries_free(v, n);
+    deliver(st, cfg, T0, 0, &s);
+    CHECK_INT(s.sent, 1);
+    CHECK_INT(file_lines(fx_path("migrate.jsonl"), &last), 1);
+    CHECK_STR(json_string_value(json_object_get(last, "text")),
+              "written by schema 6");
+    json_decref(last);
+    ear_config_free(cfg);
+    ear_store_close(st);
+}
+
 int main(void)
 {
     test_filters();
@@ -396,5 +468,6 @@ int main(void)
     test_folding();
     test_misconfigured();
     test_stdout();
+    test_migrate();
     return check_result();
 }

@@ -207,13 +207,18 @@ int ear_output__outbox_add_text(struct ear_store *st,
                                 size_t len, const char *key, int64_t now,
                                 struct ear_error *err);
 
-/* The alert for a freshly queued mention. New reference or NULL (OOM). */
-json_t *ear_output__mention_payload(const struct ear_config *cfg,
-                                    const struct ear_mention *m,
-                                    const struct ear_verdict *v,
-                                    int64_t queue_id, const char *team,
-                                    const char *brand, int64_t created,
-                                    int64_t due);
+/* An alert's payload at most (a mention's text is far smaller). */
+#define EAR_OUTPUT_PAYLOAD_MAX (16u << 20)
+
+/* Appends the alert for a freshly queued mention (a JSON object, as
+ * json_dumps(JSON_COMPACT) writes it) to b. EAR_ENOMEM or EAR_ETOOBIG. */
+struct ear_buf;
+int ear_output__mention_payload(struct ear_buf *b,
+                                const struct ear_mention *m,
+                                const struct ear_verdict *v,
+                                int64_t queue_id, const char *team,
+                                const char *brand, int64_t created,
+                                int64_t due);
 
 /* A window length for humans: "1h", "90m" as "1h 30m", "2d", "45s". */
 const char *ear_output__span(int64_t secs, char *buf, size_t size);

@@ -506,7 +506,7 @@ static int queue_alerts(struct ear_store *st, const struct ear_config *cfg,
     struct ear_output__sink *sinks = NULL;
     size_t nsinks = 0;
     struct ear_output__subject subj;
-    json_t *payload = NULL;
+    struct ear_buf payload;
     struct ear_buf key;
     int rc;
 
@@ -521,20 +521,26 @@ static int queue_alerts(struct ear_store *st, const struct ear_config *cfg,
     subj.ncats = v->ncategories;
     subj.team = team;
     subj.brand = brand;
+    ear_buf_init(&payload, EAR_OUTPUT_PAYLOAD_MAX);
     ear_buf_init(&key, 1 << 16);
     if (!ear_output__sinks_want(sinks, nsinks, &subj))
         goto out;
-    payload = ear_output__mention_payload(cfg, m, v, qid, team, brand, now,
-                                          due);
-    if (!payload ||
-        ear_buf_addf(&key, "%s\x1f%s", m->source, m->key ? m->key : "") < 0) {
-        rc = ear_error_set(err, EAR_ENOMEM, NULL, 0, 0, "out of memory");
+    rc = ear_output__mention_payload(&payload, m, v, qid, team, brand, now,
+                                     due);
+    if (rc == 0)
+        rc = ear_buf_addf(&key, "%s\x1f%s", m->source,
+                          m->key ? m->key : "");
+    if (rc < 0) {
+        rc = ear_error_set(err, rc, NULL, 0, 0, "alert for mention %lld: %s",
+                           (long long)m->id, ear_strerror(rc));
         goto out;
     }
-    rc = ear_output__outbox_add(st, sinks, nsinks, &subj, "mention", qid, 0,
-                                payload, ear_buf_str(&key), now, err);
+    rc = ear_output__outbox_add_text(st, sinks, nsinks, &subj, "mention",
+                                     qid, 0, ear_buf_str(&payload),
+                                     payload.len, ear_buf_str(&key), now,
+                                     err);
 out:
-    json_decref(payload);
+    ear_buf_dispose(&payload);
     ear_buf_dispose(&key);
     ear_output__sinks_free(sinks, nsinks);
     return rc;

@@ -10,6 +10,7 @@
 
 #include "fixture.h"
 #include "core/store_schema.h"
+#include "output/output_int.h"
 
 static int seq;
 
@@ -142,7 +143,7 @@ static void test_filters(void)
     /* idempotent: queueing again adds nothing */
     CHECK_INT(count(st, "1"), 8);
     /* each alert's payload is stored once, however many sinks get it */
-    CHECK_INT(count(st, "alert_id IS NULL OR payload <> ''"), 0);
+    CHECK_INT(count(st, "alert_id IS NULL"), 0);
     CHECK_INT(count(st, "alert_id IN (SELECT id FROM alerts)"), 8);
     CHECK_INT(count(st, "id = (SELECT min(id) FROM outbox) AND"
                         " (SELECT count(*) FROM alerts) = 3"), 1);
@@ -291,6 +292,10 @@ static void test_folding(void)
     CHECK_INT(count(st, "kind = 'mention' AND state = 'sent' AND"
                         " severity = 4"), 1);
     CHECK_INT(count(st, "state = 'folded'"), 5);
+    /* the sent summary keeps what it said */
+    CHECK_INT(count(st, "kind = 'summary' AND state = 'sent' AND"
+                        " (SELECT json_extract(a.payload, '$.count') FROM"
+                        " alerts a WHERE a.id = alert_id) = 5"), 1);
 
     /* 20 minutes later, two more: no slot until T0 + 1h */
     add(st, cfg, "billing", EAR_SEV_HIGH, "Acme", T0 + 1200);
@@ -397,6 +402,146 @@ static void test_stdout(void)
     ear_store_close(st);
 }
 
+/* The reference: the payload built as a jansson object, as it was before
+ * it was written as text. */
+static json_t *jstr_or_null(const char *s)
+{
+    return ear_output__json_str(s);
+}
+
+static json_t *reference_payload(const struct ear_mention *m,
+                                  const struct ear_verdict *v, int64_t qid,
+                                  const char *team, const char *brand,
+                                  int64_t created, int64_t due)
+{
+    json_t *cats = json_array();
+    json_t *terms = json_array();
+    json_t *o = json_object();
+    char buf[32];
+
+    for (size_t i = 0; i < v->ncategories; i++)
+        json_array_append_new(cats, jstr_or_null(v->categories[i]));
+    for (size_t i = 0; i < v->nmatches && json_array_size(terms) < 8; i++) {
+        const char *t = v->matches[i].text;
+        size_t j;
+        json_t *e;
+
+        if (!t || !*t || strlen(t) > 80)
+            continue;
+        json_array_foreach(terms, j, e)
+            if (strcmp(json_string_value(e), t) == 0)
+                break;
+        if (j == json_array_size(terms))
+            json_array_append_new(terms, jstr_or_null(t));
+    }
+    json_object_set_new(o, "event", json_string("mention"));
+    json_object_set_new(o, "queue_id", json_integer(qid));
+    json_object_set_new(o, "mention_id", json_integer(m->id));
+    json_object_set_new(o, "severity",
+                        json_string(ear_severity_name(v->severity)));
+    json_object_set_new(o, "category", jstr_or_null(
+                                           v->ncategories ? v->categories[0]
+                                                          : NULL));
+    json_object_set_new(o, "categories", cats);
+    json_object_set_new(o, "team", jstr_or_null(team));
+    json_object_set_new(o, "brand", jstr_or_null(brand));
+    json_object_set_new(o, "source", jstr_or_null(m->source));
+    json_object_set_new(o, "lang", jstr_or_null(
+                                       m->lang[0] ? m->lang
+                                       : v->lang[0] ? v->lang : NULL));
+    json_object_set_new(o, "title", jstr_or_null(m->title));
+    json_object_set_new(o, "text", jstr_or_null(m->text));
+    json_object_set_new(o, "url", jstr_or_null(m->url));
+    json_object_set_new(o, "author", jstr_or_null(m->author));
+    json_object_set_new(o, "rating", m->rating > 0 ? json_real(m->rating)
+                                                   : json_null());
+    json_object_set_new(o, "reach", m->reach < 0 ? json_null()
+                                                 : json_integer(m->reach));
+    json_object_set_new(o, "published", m->published
+        ? json_string(ear_time_fmt(m->published, buf, sizeof buf))
+        : json_null());
+    json_object_set_new(o, "queued",
+                        json_string(ear_time_fmt(created, buf, sizeof buf)));
+    json_object_set_new(o, "due", due ? json_string(ear_time_fmt(
+                                            due, buf, sizeof buf))
+                                      : json_null());
+    json_object_set_new(o, "explain", jstr_or_null(v->explain));
+    json_object_set_new(o, "terms", terms);
+    return o;
+}
+
+static void payload_case(const struct ear_mention *m,
+                         const struct ear_verdict *v, const char *team,
+                         const char *brand, int64_t due)
+{
+    struct ear_buf b;
+    json_t *want = reference_payload(m, v, 42, team, brand, T0, due);
+    char *text = json_dumps(want, JSON_COMPACT);
+
+    ear_buf_init(&b, EAR_OUTPUT_PAYLOAD_MAX);
+    CHECK_INT(ear_output__mention_payload(&b, m, v, 42, team, brand, T0,
+                                          due), 0);
+    CHECK(text != NULL);
+    if (text)
+        CHECK_STR(ear_buf_str(&b), text);
+    free(text);
+    json_decref(want);
+    ear_buf_dispose(&b);
+}
+
+/* The payload written as text is what jansson writes for the object:
+ * escapes, control characters, non-ASCII and broken UTF-8, nulls, reals,
+ * terms each once and at most eight. */
+static void test_payload_text(void)
+{
+    static const char base[] = "double charged; DOUBLE charged; refund "
+                               "\"now\" \\ please";
+    struct ear_mention m;
+    struct ear_verdict v;
+    char longword[100];
+
+    ear_mention_init(&m);
+    ear_verdict_init(&v);
+    m.id = 7;
+    ear_str_set(&m.source, "shop");
+    ear_str_set(&m.title, "Wrong \"invoice\"\n<b>again</b>\t/ \x01\x1f\x7f");
+    ear_str_set(&m.text, "Rossz sz\xc3\xa1mla \xe2\x9c\x93, broken \xff"
+                         "\xfe end \\ \r\b\f");
+    m.rating = 4.5;
+    m.reach = -1;
+    payload_case(&m, &v, "support", NULL, 0);
+
+    snprintf(m.lang, sizeof m.lang, "hu");
+    ear_str_set(&m.url, "https://example.org/r/1?a=1&b=\"2\"");
+    ear_str_set(&m.author, "J\xc3\xa1nos");
+    m.rating = 3.7;
+    m.reach = 1234;
+    m.published = T0 - 60;
+    ear_verdict_add_category(&v, "billing");
+    ear_verdict_add_category(&v, "refund");
+    ear_str_set(&v.explain, "rule en.billing.double-charge (2.0)");
+    v.severity = EAR_SEV_HIGH;
+    memset(longword, 'x', sizeof longword - 1);
+    longword[sizeof longword - 1] = '\0';
+    ear_verdict_add_match(&v, "r", "billing", "text", base, 0, 14, 1.0);
+    ear_verdict_add_match(&v, "r", "billing", "text", base, 0, 14, 1.0);
+    ear_verdict_add_match(&v, "r", "billing", "text", base, 16, 30, 1.0);
+    ear_verdict_add_match(&v, "r", "billing", "text", base, 30, 30, 1.0);
+    ear_verdict_add_match(&v, "r", "billing", "text", longword, 0, 99, 1.0);
+    ear_verdict_add_match(&v, "r", "refund", "text", base, 32,
+                          sizeof base - 1, 1.0);
+    for (size_t i = 0; i < 10; i++)
+        ear_verdict_add_match(&v, "r", "refund", "text", base, i, i + 3,
+                              1.0);
+    payload_case(&m, &v, "billing", "Acme", T0 + 3600);
+    m.rating = 5.0;
+    m.lang[0] = '\0';
+    snprintf(v.lang, sizeof v.lang, "en");
+    payload_case(&m, &v, "billing", "Acme \"Inc\"", T0 + 3600);
+    ear_mention_dispose(&m);
+    ear_verdict_dispose(&v);
+}
+
 /* A store of schema 6 (before alerts) with a waiting alert opens, moves
  * the payload over, lists and delivers it. */
 static void test_migrate(void)
@@ -445,7 +590,7 @@ static void test_migrate(void)
     if (!st)
         return;
     CHECK_INT(ear_store_schema_version(st), 7);
-    CHECK_INT(count(st, "alert_id = id AND payload = ''"), 1);
+    CHECK_INT(count(st, "alert_id = id"), 1);
     CHECK_INT(ear_outbox_list(st, 0, NULL, &v, &n, &err), 0);
     CHECK_INT((int)n, 1);
     if (n == 1)
@@ -469,5 +614,6 @@ int main(void)
     test_misconfigured();
     test_stdout();
     test_migrate();
+    test_payload_text();
     return check_result();
 }

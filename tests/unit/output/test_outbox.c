@@ -542,6 +542,125 @@ static void test_payload_text(void)
     ear_verdict_dispose(&v);
 }
 
+/* A rows dump of queue, events, outbox and alerts, ids included. */
+static char *dump(struct ear_store *st)
+{
+    static const char *const sql[] = {
+        "SELECT id, mention_id, state, severity, category, categories, team,"
+        " owner, brand, source, lang, rating, reach, created, due, updated,"
+        " happened FROM queue ORDER BY id",
+        "SELECT id, at, queue_id, mention_id, actor, kind, from_state,"
+        " to_state, note FROM events ORDER BY id",
+        "SELECT id, sink, kind, queue_id, severity, alert_id, idem, state,"
+        " checked, created, next_attempt FROM outbox ORDER BY id",
+        "SELECT id, payload FROM alerts ORDER BY id",
+    };
+    struct ear_buf b;
+
+    ear_buf_init(&b, 1 << 24);
+    for (size_t i = 0; i < sizeof sql / sizeof sql[0]; i++) {
+        sqlite3_stmt *q = NULL;
+
+        if (sqlite3_prepare_v2(ear_store_db(st), sql[i], -1, &q, NULL) !=
+            SQLITE_OK)
+            break;
+        while (sqlite3_step(q) == SQLITE_ROW) {
+            for (int c = 0; c < sqlite3_column_count(q); c++) {
+                const unsigned char *t = sqlite3_column_text(q, c);
+
+                ear_buf_addf(&b, "%s|", t ? (const char *)t : "NULL");
+            }
+            ear_buf_addc(&b, '\n');
+        }
+        sqlite3_finalize(q);
+    }
+    return ear_buf_take(&b, NULL);
+}
+
+/* A batch writes what ear_queue_add writes, in the caller's transaction
+ * (and only there); a rollback takes the whole batch away. */
+static void test_batch(void)
+{
+    static const char *const sinks =
+        "sinks:\n"
+        "  - {name: every, type: jsonl, path: every.jsonl}\n"
+        "  - {name: high, type: jsonl, path: high.jsonl, severity: high}\n";
+    struct ear_config *cfg = config("batch.yml", sinks);
+    struct ear_store *one = fx_store("batch-one.db");
+    struct ear_store *many = fx_store("batch-many.db");
+    struct ear_queue_batch *b = NULL;
+    struct ear_error err = {0};
+    struct ear_mention m[4];
+    struct ear_verdict v[4];
+    char *a, *z;
+    int64_t qid = 0;
+    int is_new = -1;
+
+    for (int i = 0; i < 4; i++) {
+        struct fx_mention fm = {0};
+        char key[16];
+
+        snprintf(key, sizeof key, "b%d", i);
+        fm.source = "shop";
+        fm.key = key;
+        fm.title = "Charged \"twice\"";
+        fm.text = "invoice wrong, charged twice";
+        fm.reach = i * 10 - 1;
+        fm.rating = i;
+        fm.flag = 1;
+        fm.severity = (enum ear_severity)(1 + i % 4);
+        fm.categories[0] = i % 2 ? "delivery" : "billing";
+        fm.rule = "en.billing.invoice";
+        fx_put(one, &fm, &m[i], &v[i]);
+        ear_mention_dispose(&m[i]);
+        ear_verdict_dispose(&v[i]);
+        fx_put(many, &fm, &m[i], &v[i]);
+    }
+    for (int i = 0; i < 4; i++)
+        CHECK_INT(ear_queue_add(one, cfg, &m[i], &v[i], T0, NULL, NULL,
+                                &err), 0);
+
+    CHECK_INT(ear_queue_batch_new(&b, many, cfg, &err), 0);
+    /* outside a transaction: refused, nothing written */
+    CHECK_INT(ear_queue_batch_add(b, &m[0], &v[0], T0, NULL, NULL, &err),
+              EAR_EINVAL);
+    CHECK_INT(count(many, "1"), 0);
+    /* rolled back: nothing stays */
+    CHECK_INT(ear_store_begin(many, &err), 0);
+    CHECK_INT(ear_queue_batch_add(b, &m[0], &v[0], T0, &qid, &is_new, &err),
+              0);
+    CHECK_INT(is_new, 1);
+    ear_store_rollback(many);
+    CHECK_INT(count(many, "1"), 0);
+    /* committed: as ear_queue_add one by one; again: nothing new */
+    CHECK_INT(ear_store_begin(many, &err), 0);
+    for (int i = 0; i < 4; i++) {
+        CHECK_INT(ear_queue_batch_add(b, &m[i], &v[i], T0, &qid, &is_new,
+                                      &err), 0);
+        CHECK_INT(is_new, 1);
+    }
+    CHECK_INT(ear_queue_batch_add(b, &m[2], &v[2], T0, &qid, &is_new, &err),
+              0);
+    CHECK_INT(is_new, 0);
+    CHECK_INT(ear_store_commit(many, &err), 0);
+    ear_queue_batch_free(b);
+    CHECK_INT(count(many, "1"), 6); /* 4 to every, 2 to high */
+    a = dump(one);
+    z = dump(many);
+    CHECK(a && z && strlen(a) > 500);
+    if (a && z) /* (the rolled-back rows left no trace, not even ids) */
+        CHECK_STR(z, a);
+    free(a);
+    free(z);
+    for (int i = 0; i < 4; i++) {
+        ear_mention_dispose(&m[i]);
+        ear_verdict_dispose(&v[i]);
+    }
+    ear_config_free(cfg);
+    ear_store_close(one);
+    ear_store_close(many);
+}
+
 /* A store of schema 6 (before alerts) with a waiting alert opens, moves
  * the payload over, lists and delivers it. */
 static void test_migrate(void)
@@ -615,5 +734,6 @@ int main(void)
     test_stdout();
     test_migrate();
     test_payload_text();
+    test_batch();
     return check_result();
 }

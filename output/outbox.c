@@ -121,7 +121,13 @@ static int j_str(struct ear_buf *b, const char *s)
 static int j_key(struct ear_buf *b, const char *key)
 {
     /* keys are ours: plain ASCII */
-    return ear_buf_addf(b, ",\"%s\":", key);
+    int rc = ear_buf_addn(b, ",\"", 2);
+
+    if (rc == 0)
+        rc = ear_buf_adds(b, key);
+    if (rc == 0)
+        rc = ear_buf_addn(b, "\":", 2);
+    return rc;
 }
 
 static int j_time(struct ear_buf *b, int64_t t)

@@ -11,7 +11,9 @@
  * Prints "queue_add N wall-seconds cpu-seconds pages-written pages-read"
  * (SQLite's count of the pages the queueing wrote to the WAL and read
  * from the file: unlike the times, they do not depend on the machine's
- * load) and "incidents OPENED wall-seconds cpu-seconds". bench/queue.sh
+ * load), "checkpoint 0 wall-seconds cpu-seconds" (the WAL written back
+ * to the database file after the queueing) and "incidents OPENED
+ * wall-seconds cpu-seconds". bench/queue.sh
  * builds and runs it; TAG keeps the keys of each run apart.
  */
 #include <stdio.h>
@@ -177,6 +179,22 @@ int main(int argc, char **argv)
                       &hi, 0);
     printf("queue_add %ld %.4f %.4f %d %d\n", n, t1 - t0, c1 - c0, written,
            read);
+
+    /* what the WAL still holds goes to the database file some time: here,
+     * timed apart (with wal_autocheckpoint = 0 in EAR_BENCH_PRAGMA, all of
+     * the queueing's writes wait for this) */
+    t0 = now_s();
+    c0 = cpu_s();
+    if (sqlite3_wal_checkpoint_v2(ear_store_db(st), NULL,
+                                  SQLITE_CHECKPOINT_PASSIVE, NULL, NULL) !=
+        SQLITE_OK) {
+        fprintf(stderr, "queue_add: checkpoint: %s\n",
+                sqlite3_errmsg(ear_store_db(st)));
+        return 1;
+    }
+    t1 = now_s();
+    c1 = cpu_s();
+    printf("checkpoint 0 %.4f %.4f\n", t1 - t0, c1 - c0);
 
     t0 = now_s();
     c0 = cpu_s();

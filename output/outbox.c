@@ -859,7 +859,8 @@ static int recheck(struct pass *p, const struct ear_output__sink *s)
     size_t n = 0;
     int rc;
 
-    rc = load_rows(p, "SELECT id, kind, " PAYLOAD ", idem, attempts FROM outbox"
+    rc = load_rows(p, "SELECT id, kind, " PAYLOAD ", idem, attempts"
+                      " FROM outbox"
                       " WHERE sink = ?1 AND state = 'pending' AND checked = 0"
                       " AND kind <> 'summary'",
                    s->name, &v, &n);
@@ -907,7 +908,8 @@ static json_t *summary_payload(struct pass *p, int64_t id,
     if (!o || !items || !cats)
         goto fail;
     if (sqlite3_prepare_v2(ear_store_db(p->st),
-                           "SELECT " PAYLOAD " FROM outbox WHERE folded_into = ?1"
+                           "SELECT " PAYLOAD " FROM outbox"
+                           " WHERE folded_into = ?1"
                            " ORDER BY severity DESC, id", -1, &q, NULL) !=
         SQLITE_OK)
         goto fail;
@@ -1215,7 +1217,8 @@ static int deliver_sink(struct pass *p, const struct ear_output__sink *s)
             return rc;
         summary = id;
     }
-    rc = load_rows(p, "SELECT id, kind, " PAYLOAD ", idem, attempts FROM outbox"
+    rc = load_rows(p, "SELECT id, kind, " PAYLOAD ", idem, attempts"
+                      " FROM outbox"
                       " WHERE sink = ?1 AND state = 'pending'"
                       " AND kind <> 'summary'"
                       " AND (?3 OR next_attempt <= ?2)"

@@ -64,7 +64,8 @@ sinks:
 YML
 : > "$out/queue_add.txt"
 reset() {  # back to the generated store, so every run starts alike
-    sqlite3 "$db" "DELETE FROM outbox; DELETE FROM incident_mentions;
+    sqlite3 "$db" "DELETE FROM outbox; DELETE FROM alerts;
+        DELETE FROM incident_mentions;
         DELETE FROM incidents;
         DELETE FROM events WHERE queue_id IN (SELECT id FROM queue WHERE
             mention_id IN (SELECT id FROM mentions WHERE key LIKE 'bench-%'));

@@ -1,13 +1,18 @@
 /*
  * Queueing a run's new flagged mentions, including their outbox rows:
  * stores N new mentions with their verdicts (not timed), then times
- * ear_queue_add() for each of them, in one transaction per 1,000 (as run
- * takes one per source), with two sinks configured so every item also
- * writes two outbox rows; then times ear_incidents_update() over them.
+ * queueing each of them as run does (ear_queue_batch_add() in one
+ * transaction per source), 1,000 per transaction (EAR_BENCH_BATCH=N for
+ * N), with two sinks configured so every item also writes two outbox
+ * rows; then times ear_incidents_update() over them.
  *
  *   queue_add STORE CONFIG N TAG
  *
- * Prints "queue_add N wall-seconds cpu-seconds" and "incidents OPENED
+ * Prints "queue_add N wall-seconds cpu-seconds pages-written pages-read"
+ * (SQLite's count of the pages the queueing wrote to the WAL and read
+ * from the file: unlike the times, they do not depend on the machine's
+ * load), "checkpoint 0 wall-seconds cpu-seconds" (the WAL written back
+ * to the database file after the queueing) and "incidents OPENED
  * wall-seconds cpu-seconds". bench/queue.sh
  * builds and runs it; TAG keeps the keys of each run apart.
  */
@@ -53,19 +58,27 @@ int main(int argc, char **argv)
                                        "defect", "refund", "legal"};
     struct ear_store *st = NULL;
     struct ear_config *cfg = NULL;
+    struct ear_queue_batch *qb = NULL;
     struct ear_error err;
     struct ear_mention *m;
     struct ear_verdict *v;
     struct ear_incident_stats is;
     int64_t now = 1795453200; /* 2026-11-23T17:00:00Z */
     long n;
+    long batch = 1000;
     double t0, t1, c0, c1;
+    int cur, hi, written, read;
 
     if (argc != 5) {
         fprintf(stderr, "usage: queue_add STORE CONFIG N TAG\n");
         return 2;
     }
     n = strtol(argv[3], NULL, 10);
+    /* EAR_BENCH_BATCH: items per transaction (default 1,000) */
+    if (getenv("EAR_BENCH_BATCH"))
+        batch = strtol(getenv("EAR_BENCH_BATCH"), NULL, 10);
+    if (batch < 1)
+        batch = 1;
     memset(&err, 0, sizeof err);
     if (ear_store_open(&st, argv[1], &err) < 0)
         die("store", &err);
@@ -136,22 +149,52 @@ int main(int argc, char **argv)
         die("commit", &err);
 
     /* queueing, with the outbox rows, one transaction per 1,000 */
+    sqlite3_db_status(ear_store_db(st), SQLITE_DBSTATUS_CACHE_WRITE, &cur,
+                      &hi, 1);
+    sqlite3_db_status(ear_store_db(st), SQLITE_DBSTATUS_CACHE_MISS, &cur,
+                      &hi, 1);
     t0 = now_s();
     c0 = cpu_s();
     for (long i = 0; i < n; i++) {
         int is_new = 0;
 
-        if (i % 1000 == 0 && ear_store_begin(st, &err) < 0)
+        if (i % batch == 0 && (ear_store_begin(st, &err) < 0 ||
+                               ear_queue_batch_new(&qb, st, cfg, &err) < 0))
             die("begin", &err);
-        if (ear_queue_add(st, cfg, &m[i], &v[i], now, NULL, &is_new,
-                          &err) < 0)
+        if (ear_queue_batch_add(qb, &m[i], &v[i], now, NULL, &is_new,
+                                &err) < 0)
             die("queue", &err);
-        if ((i % 1000 == 999 || i == n - 1) && ear_store_commit(st, &err) < 0)
-            die("commit", &err);
+        if (i % batch == batch - 1 || i == n - 1) {
+            ear_queue_batch_free(qb);
+            qb = NULL;
+            if (ear_store_commit(st, &err) < 0)
+                die("commit", &err);
+        }
     }
     t1 = now_s();
     c1 = cpu_s();
-    printf("queue_add %ld %.4f %.4f\n", n, t1 - t0, c1 - c0);
+    sqlite3_db_status(ear_store_db(st), SQLITE_DBSTATUS_CACHE_WRITE,
+                      &written, &hi, 0);
+    sqlite3_db_status(ear_store_db(st), SQLITE_DBSTATUS_CACHE_MISS, &read,
+                      &hi, 0);
+    printf("queue_add %ld %.4f %.4f %d %d\n", n, t1 - t0, c1 - c0, written,
+           read);
+
+    /* what the WAL still holds goes to the database file some time: here,
+     * timed apart (with wal_autocheckpoint = 0 in EAR_BENCH_PRAGMA, all of
+     * the queueing's writes wait for this) */
+    t0 = now_s();
+    c0 = cpu_s();
+    if (sqlite3_wal_checkpoint_v2(ear_store_db(st), NULL,
+                                  SQLITE_CHECKPOINT_PASSIVE, NULL, NULL) !=
+        SQLITE_OK) {
+        fprintf(stderr, "queue_add: checkpoint: %s\n",
+                sqlite3_errmsg(ear_store_db(st)));
+        return 1;
+    }
+    t1 = now_s();
+    c1 = cpu_s();
+    printf("checkpoint 0 %.4f %.4f\n", t1 - t0, c1 - c0);
 
     t0 = now_s();
     c0 = cpu_s();

@@ -288,22 +288,29 @@ static int take_items(struct ear_poller *r, struct ear_fetch_result *res,
                       struct source_report *rep, struct ear_error *err)
 {
     const struct ear_source_cfg *src = res->src;
+    struct ear_queue_batch *queue = NULL;
     size_t i;
     int rc, is_new;
 
+    /* the source's flagged mentions are queued in its transaction */
+    rc = ear_queue_batch_new(&queue, r->st, r->cfg, err);
+    if (rc < 0)
+        return rc;
     for (i = 0; i < res->items.n; i++) {
         struct ear_mention *m = &res->items.v[i];
         struct ear_verdict v;
 
         rep->items++;
-        if (ear_str_set(&m->source, src->name) < 0)
+        if (ear_str_set(&m->source, src->name) < 0) {
+            ear_queue_batch_free(queue);
             return EAR_ENOMEM;
+        }
         if (src->lang && !m->lang[0])
             snprintf(m->lang, sizeof m->lang, "%s", src->lang);
         m->first_seen = r->now;
         rc = ear_store_mention_put(r->st, m, &is_new, err);
         if (rc < 0)
-            return rc;
+            break;
         if (!is_new)
             continue;
         rep->fresh++;
@@ -320,17 +327,18 @@ static int take_items(struct ear_poller *r, struct ear_fetch_result *res,
             rep->flagged++;
             if (v.brand || r->cfg->nbrands == 0) {
                 int queued = 0;
-                rc = ear_queue_add(r->st, r->cfg, m, &v, r->now, NULL,
-                                   &queued, err);
+                rc = ear_queue_batch_add(queue, m, &v, r->now, NULL,
+                                         &queued, err);
                 if (rc == 0 && queued)
                     rep->queued++;
             }
         }
         ear_verdict_dispose(&v);
         if (rc < 0)
-            return rc;
+            break;
     }
-    return 0;
+    ear_queue_batch_free(queue);
+    return rc < 0 ? rc : 0;
 }
 
 /* Was the source's previous answer a 403 too? */

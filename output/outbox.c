@@ -4,8 +4,9 @@
  * A row is written in the same transaction as what it announces (the queue
  * row of a mention, an incident opening, growing or closing), one per sink
  * that wants it, so an alert exists exactly when its cause does. The row
- * keeps a JSON snapshot of the alert (the payload), so what is sent later
- * is what was true when it happened, whatever the queue item went through
+ * refers to a JSON snapshot of the alert (the payload, in the alerts table,
+ * written once however many sinks it goes to), so what is sent later is
+ * what was true when it happened, whatever the queue item went through
  * since.
  *
  * Delivery walks the sinks. For each: rows written while the sink's config
@@ -31,6 +32,10 @@
 #define BACKOFF_FIRST 60
 #define BACKOFF_MAX (6 * 3600)
 #define SUMMARY_ITEMS 25
+/* An outbox row's payload, in a query on outbox without an alias: in
+ * alerts since migration 7, stored once for all the sinks it goes to. */
+#define PAYLOAD "(SELECT a.payload FROM alerts a" \
+                " WHERE a.id = outbox.alert_id)"
 
 static int db_err(struct ear_store *st, struct ear_error *err,
                   const char *what)
@@ -55,100 +60,206 @@ static json_t *json_int_or_null(int64_t v, int64_t null_value)
     return v == null_value ? json_null() : json_integer((json_int_t)v);
 }
 
-json_t *ear_output__mention_payload(const struct ear_config *cfg,
-                                    const struct ear_mention *m,
-                                    const struct ear_verdict *v,
-                                    int64_t queue_id, const char *team,
-                                    const char *brand, int64_t created,
-                                    int64_t due)
+/* The payload is written as text, not built as a jansson object and then
+ * dumped: this runs for every queued mention. The text is what
+ * json_dumps(JSON_COMPACT) makes of the same object (tests/unit/output/
+ * test_outbox.c compares the two). */
+static int j_str(struct ear_buf *b, const char *s)
 {
-    json_t *o = json_object();
-    json_t *cats = json_array();
-    json_t *terms = json_array();
-    int rc = 0;
+    static const char hex[] = "0123456789ABCDEF";
+    char *clean = NULL;
+    const char *run;
+    int rc;
 
-    (void)cfg;
-    if (!o || !cats || !terms)
-        goto fail;
-    for (size_t i = 0; i < v->ncategories; i++)
-        if (v->categories[i] &&
-            json_array_append_new(cats, ear_output__json_str(
-                                            v->categories[i])) < 0)
-            goto fail;
+    if (!s)
+        return ear_buf_adds(b, "null");
+    if (!ear_utf8_valid(s, strlen(s))) {
+        /* as ear_output__json_str: keep what can be kept */
+        size_t n;
+
+        clean = ear_utf8_sanitize(s, strlen(s), &n);
+        if (!clean)
+            return EAR_ENOMEM;
+        s = clean;
+    }
+    rc = ear_buf_addc(b, '"');
+    for (run = s; rc == 0 && *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        char esc[7] = {'\\', 0, 0, 0, 0, 0, 0};
+
+        if (c >= 0x20 && c != '"' && c != '\\')
+            continue;
+        rc = ear_buf_addn(b, run, (size_t)(s - run));
+        if (rc < 0)
+            break;
+        switch (c) {
+        case '"': esc[1] = '"'; break;
+        case '\\': esc[1] = '\\'; break;
+        case '\b': esc[1] = 'b'; break;
+        case '\f': esc[1] = 'f'; break;
+        case '\n': esc[1] = 'n'; break;
+        case '\r': esc[1] = 'r'; break;
+        case '\t': esc[1] = 't'; break;
+        default:
+            esc[1] = 'u';
+            esc[2] = '0';
+            esc[3] = '0';
+            esc[4] = hex[c >> 4];
+            esc[5] = hex[c & 15];
+        }
+        rc = ear_buf_adds(b, esc);
+        run = s + 1;
+    }
+    if (rc == 0)
+        rc = ear_buf_addn(b, run, strlen(run));
+    if (rc == 0)
+        rc = ear_buf_addc(b, '"');
+    free(clean);
+    return rc;
+}
+
+static int j_key(struct ear_buf *b, const char *key)
+{
+    /* keys are ours: plain ASCII */
+    int rc = ear_buf_addn(b, ",\"", 2);
+
+    if (rc == 0)
+        rc = ear_buf_adds(b, key);
+    if (rc == 0)
+        rc = ear_buf_addn(b, "\":", 2);
+    return rc;
+}
+
+static int j_time(struct ear_buf *b, int64_t t)
+{
+    char buf[32];
+
+    return t == 0 ? ear_buf_adds(b, "null")
+                  : j_str(b, ear_time_fmt(t, buf, sizeof buf));
+}
+
+/* A real as jansson writes it: 17 significant digits, always with a
+ * point or an exponent. */
+static int j_real(struct ear_buf *b, double d)
+{
+    char buf[40];
+
+    snprintf(buf, sizeof buf, "%.17g", d);
+    if (!strpbrk(buf, ".eEin"))
+        strcat(buf, ".0");
+    return ear_buf_adds(b, buf);
+}
+
+int ear_output__mention_payload(struct ear_buf *b,
+                                const struct ear_mention *m,
+                                const struct ear_verdict *v,
+                                int64_t queue_id, const char *team,
+                                const char *brand, int64_t created,
+                                int64_t due)
+{
+    const char *terms[8];
+    size_t nterms = 0;
+    const char *sep = "";
+    int rc;
+
+    rc = ear_buf_addf(b, "{\"event\":\"mention\",\"queue_id\":%lld,"
+                      "\"mention_id\":%lld,\"severity\":\"%s\"",
+                      (long long)queue_id, (long long)m->id,
+                      ear_severity_name(v->severity));
+    if (rc == 0)
+        rc = j_key(b, "category");
+    if (rc == 0)
+        rc = j_str(b, v->ncategories ? v->categories[0] : NULL);
+    if (rc == 0)
+        rc = ear_buf_adds(b, ",\"categories\":[");
+    for (size_t i = 0; rc == 0 && i < v->ncategories; i++) {
+        if (!v->categories[i])
+            continue;
+        rc = ear_buf_adds(b, sep);
+        if (rc == 0)
+            rc = j_str(b, v->categories[i]);
+        sep = ",";
+    }
+    if (rc == 0)
+        rc = ear_buf_addc(b, ']');
+    if (rc == 0)
+        rc = j_key(b, "team");
+    if (rc == 0)
+        rc = j_str(b, team);
+    if (rc == 0)
+        rc = j_key(b, "brand");
+    if (rc == 0)
+        rc = j_str(b, brand);
+    if (rc == 0)
+        rc = j_key(b, "source");
+    if (rc == 0)
+        rc = j_str(b, m->source);
+    if (rc == 0)
+        rc = j_key(b, "lang");
+    if (rc == 0)
+        rc = j_str(b, m->lang[0] ? m->lang : v->lang[0] ? v->lang : NULL);
+    if (rc == 0)
+        rc = j_key(b, "title");
+    if (rc == 0)
+        rc = j_str(b, m->title);
+    if (rc == 0)
+        rc = j_key(b, "text");
+    if (rc == 0)
+        rc = j_str(b, m->text);
+    if (rc == 0)
+        rc = j_key(b, "url");
+    if (rc == 0)
+        rc = j_str(b, m->url);
+    if (rc == 0)
+        rc = j_key(b, "author");
+    if (rc == 0)
+        rc = j_str(b, m->author);
+    if (rc == 0)
+        rc = j_key(b, "rating");
+    if (rc == 0)
+        rc = m->rating > 0 ? j_real(b, m->rating) : ear_buf_adds(b, "null");
+    if (rc == 0)
+        rc = m->reach < 0 ? ear_buf_adds(b, ",\"reach\":null")
+                          : ear_buf_addf(b, ",\"reach\":%lld",
+                                         (long long)m->reach);
+    if (rc == 0)
+        rc = j_key(b, "published");
+    if (rc == 0)
+        rc = j_time(b, m->published);
+    if (rc == 0)
+        rc = j_key(b, "queued");
+    if (rc == 0)
+        rc = j_time(b, created);
+    if (rc == 0)
+        rc = j_key(b, "due");
+    if (rc == 0)
+        rc = j_time(b, due);
+    if (rc == 0)
+        rc = j_key(b, "explain");
+    if (rc == 0)
+        rc = j_str(b, v->explain);
     /* the words that made the verdict, each once, at most eight */
-    for (size_t i = 0; i < v->nmatches && json_array_size(terms) < 8; i++) {
+    for (size_t i = 0; i < v->nmatches && nterms < 8; i++) {
         const char *t = v->matches[i].text;
         size_t j;
-        json_t *e;
 
         if (!t || !*t || strlen(t) > 80)
             continue;
-        json_array_foreach(terms, j, e)
-            if (strcmp(json_string_value(e), t) == 0)
-                break;
-        if (j == json_array_size(terms) &&
-            json_array_append_new(terms, ear_output__json_str(t)) < 0)
-            goto fail;
-    }
-    rc = set(o, "event", json_string("mention"));
-    if (rc == 0)
-        rc = set(o, "queue_id", json_integer((json_int_t)queue_id));
-    if (rc == 0)
-        rc = set(o, "mention_id", json_integer((json_int_t)m->id));
-    if (rc == 0)
-        rc = set(o, "severity", json_string(ear_severity_name(v->severity)));
-    if (rc == 0)
-        rc = set(o, "category", ear_output__json_str(
-                                     v->ncategories ? v->categories[0]
-                                                    : NULL));
-    if (rc == 0) {
-        rc = set(o, "categories", cats);
-        cats = NULL;
+        for (j = 0; j < nterms && strcmp(terms[j], t) != 0; j++)
+            ;
+        if (j == nterms)
+            terms[nterms++] = t;
     }
     if (rc == 0)
-        rc = set(o, "team", ear_output__json_str(team));
-    if (rc == 0)
-        rc = set(o, "brand", ear_output__json_str(brand));
-    if (rc == 0)
-        rc = set(o, "source", ear_output__json_str(m->source));
-    if (rc == 0)
-        rc = set(o, "lang", ear_output__json_str(
-                                 m->lang[0] ? m->lang
-                                            : v->lang[0] ? v->lang : NULL));
-    if (rc == 0)
-        rc = set(o, "title", ear_output__json_str(m->title));
-    if (rc == 0)
-        rc = set(o, "text", ear_output__json_str(m->text));
-    if (rc == 0)
-        rc = set(o, "url", ear_output__json_str(m->url));
-    if (rc == 0)
-        rc = set(o, "author", ear_output__json_str(m->author));
-    if (rc == 0)
-        rc = set(o, "rating", m->rating > 0 ? json_real(m->rating)
-                                            : json_null());
-    if (rc == 0)
-        rc = set(o, "reach", json_int_or_null(m->reach < 0 ? -1 : m->reach,
-                                              -1));
-    if (rc == 0)
-        rc = set(o, "published", ear_output__json_time(m->published));
-    if (rc == 0)
-        rc = set(o, "queued", ear_output__json_time(created));
-    if (rc == 0)
-        rc = set(o, "due", ear_output__json_time(due));
-    if (rc == 0)
-        rc = set(o, "explain", ear_output__json_str(v->explain));
-    if (rc == 0) {
-        rc = set(o, "terms", terms);
-        terms = NULL;
+        rc = ear_buf_adds(b, ",\"terms\":[");
+    for (size_t i = 0; rc == 0 && i < nterms; i++) {
+        rc = i ? ear_buf_addc(b, ',') : 0;
+        if (rc == 0)
+            rc = j_str(b, terms[i]);
     }
-    if (rc < 0)
-        goto fail;
-    return o;
-fail:
-    json_decref(o);
-    json_decref(cats);
-    json_decref(terms);
-    return NULL;
+    if (rc == 0)
+        rc = ear_buf_adds(b, "]}");
+    return rc;
 }
 
 static const char *jstr(const json_t *o, const char *key)
@@ -315,10 +426,34 @@ static int idem_key(char out[65], const char *kind, const char *sink,
     return rc;
 }
 
+static const char sql_alert[] =
+    "INSERT INTO alerts (payload) VALUES (?1)";
+static const char sql_alert_drop[] = "DELETE FROM alerts WHERE id = ?1";
+
 static const char sql_insert[] =
     "INSERT OR IGNORE INTO outbox (sink, kind, queue_id, incident_id,"
-    " severity, payload, idem, checked, created, next_attempt)"
-    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)";
+    " severity, idem, checked, created, next_attempt, alert_id)"
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9)";
+
+/* Stores an alert's payload once (migration 7); *id receives its row. */
+static int alert_add(struct ear_store *st, const char *text, size_t len,
+                     int64_t *id, struct ear_error *err)
+{
+    sqlite3_stmt *q = NULL;
+    int rc;
+
+    rc = ear_store_stmt(st, &q, sql_alert, err);
+    if (rc < 0)
+        return rc;
+    /* text outlives the step */
+    sqlite3_bind_text(q, 1, text, (int)len, SQLITE_STATIC);
+    if (sqlite3_step(q) != SQLITE_DONE)
+        rc = db_err(st, err, "write alert");
+    else
+        *id = (int64_t)sqlite3_last_insert_rowid(ear_store_db(st));
+    sqlite3_reset(q);
+    return rc;
+}
 
 int ear_output__outbox_add(struct ear_store *st,
                            const struct ear_output__sink *sinks, size_t n,
@@ -329,6 +464,31 @@ int ear_output__outbox_add(struct ear_store *st,
                            struct ear_error *err)
 {
     char *text = NULL;
+    int rc;
+
+    if (!ear_output__sinks_want(sinks, n, subj))
+        return 0;
+    text = json_dumps(payload, JSON_COMPACT);
+    if (!text)
+        return oom(err);
+    rc = ear_output__outbox_add_text(st, sinks, n, subj, kind, queue_id,
+                                     incident_id, text, strlen(text), key,
+                                     now, err);
+    free(text);
+    return rc;
+}
+
+int ear_output__outbox_add_text(struct ear_store *st,
+                                const struct ear_output__sink *sinks,
+                                size_t n,
+                                const struct ear_output__subject *subj,
+                                const char *kind, int64_t queue_id,
+                                int64_t incident_id, const char *text,
+                                size_t len, const char *key, int64_t now,
+                                struct ear_error *err)
+{
+    int64_t alert = 0;
+    int rows = 0;
     int rc = 0;
 
     for (size_t i = 0; i < n && rc == 0; i++) {
@@ -340,12 +500,10 @@ int ear_output__outbox_add(struct ear_store *st,
             continue;
         if (s->valid && !ear_output__sink_wants(s, subj))
             continue;
-        if (!text) {
-            text = json_dumps(payload, JSON_COMPACT);
-            if (!text) {
-                rc = oom(err);
+        if (alert == 0) {
+            rc = alert_add(st, text, len, &alert, err);
+            if (rc < 0)
                 break;
-            }
         }
         rc = idem_key(idem, kind, s->name, key);
         if (rc < 0) {
@@ -368,6 +526,8 @@ int ear_output__outbox_add(struct ear_store *st,
         rc = ear_store_stmt(st, &q, sql_insert, err);
         if (rc < 0)
             break;
+        /* the idempotency key is unique: a row already there (the same
+         * alert written again) is left as it is */
         sqlite3_bind_text(q, 1, s->name, -1, SQLITE_TRANSIENT);
         sqlite3_bind_text(q, 2, kind, -1, SQLITE_STATIC);
         if (queue_id > 0)
@@ -375,15 +535,28 @@ int ear_output__outbox_add(struct ear_store *st,
         if (incident_id > 0)
             sqlite3_bind_int64(q, 4, (sqlite3_int64)incident_id);
         sqlite3_bind_int(q, 5, (int)subj->severity);
-        sqlite3_bind_text(q, 6, text, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_text(q, 7, idem, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_int(q, 8, s->valid ? 1 : 0);
-        sqlite3_bind_int64(q, 9, (sqlite3_int64)now);
+        sqlite3_bind_text(q, 6, idem, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int(q, 7, s->valid ? 1 : 0);
+        sqlite3_bind_int64(q, 8, (sqlite3_int64)now);
+        sqlite3_bind_int64(q, 9, (sqlite3_int64)alert);
         if (sqlite3_step(q) != SQLITE_DONE)
             rc = db_err(st, err, "write outbox");
+        else
+            rows += sqlite3_changes(ear_store_db(st));
         sqlite3_reset(q);
     }
-    free(text);
+    if (rc == 0 && alert > 0 && rows == 0) {
+        /* every row was there already: the alert has no reader */
+        sqlite3_stmt *q = NULL;
+
+        rc = ear_store_stmt(st, &q, sql_alert_drop, err);
+        if (rc == 0) {
+            sqlite3_bind_int64(q, 1, (sqlite3_int64)alert);
+            if (sqlite3_step(q) != SQLITE_DONE)
+                rc = db_err(st, err, "write alert");
+            sqlite3_reset(q);
+        }
+    }
     return rc;
 }
 
@@ -419,7 +592,7 @@ int ear_outbox_list(struct ear_store *st, int all, const char *sink,
     *n = 0;
     if (sqlite3_prepare_v2(ear_store_db(st),
             "SELECT id, sink, kind, state, queue_id, incident_id, severity,"
-            " payload, created, attempts, next_attempt, last_attempt,"
+            " " PAYLOAD ", created, attempts, next_attempt, last_attempt,"
             " last_error, sent_at, folded_into FROM outbox"
             " WHERE (?1 OR state = 'pending') AND (?2 IS NULL OR sink = ?2)"
             " ORDER BY id", -1, &q, NULL) != SQLITE_OK)
@@ -686,7 +859,8 @@ static int recheck(struct pass *p, const struct ear_output__sink *s)
     size_t n = 0;
     int rc;
 
-    rc = load_rows(p, "SELECT id, kind, payload, idem, attempts FROM outbox"
+    rc = load_rows(p, "SELECT id, kind, " PAYLOAD ", idem, attempts"
+                      " FROM outbox"
                       " WHERE sink = ?1 AND state = 'pending' AND checked = 0"
                       " AND kind <> 'summary'",
                    s->name, &v, &n);
@@ -734,7 +908,8 @@ static json_t *summary_payload(struct pass *p, int64_t id,
     if (!o || !items || !cats)
         goto fail;
     if (sqlite3_prepare_v2(ear_store_db(p->st),
-                           "SELECT payload FROM outbox WHERE folded_into = ?1"
+                           "SELECT " PAYLOAD " FROM outbox"
+                           " WHERE folded_into = ?1"
                            " ORDER BY severity DESC, id", -1, &q, NULL) !=
         SQLITE_OK)
         goto fail;
@@ -831,13 +1006,21 @@ static int send_row(struct pass *p, const struct ear_output__sink *s,
         return oom(p->err);
     }
     if (rc == 0) {
-        rc = update_row(p, text
-                        ? "UPDATE outbox SET state = 'sent', sent_at = ?2,"
-                          " last_attempt = ?2, attempts = attempts + 1,"
-                          " payload = ?3 WHERE id = ?1"
-                        : "UPDATE outbox SET state = 'sent', sent_at = ?2,"
-                          " last_attempt = ?2, attempts = attempts + 1"
-                          " WHERE id = ?1", r->id, p->now, text);
+        /* a summary keeps what it said: its payload with its state */
+        rc = ear_store_begin(p->st, p->err);
+        if (rc == 0 && text)
+            rc = update_row(p, "UPDATE alerts SET payload = ?3 WHERE id ="
+                               " (SELECT alert_id FROM outbox WHERE id = ?1)",
+                            r->id, p->now, text);
+        if (rc == 0)
+            rc = update_row(p, "UPDATE outbox SET state = 'sent',"
+                               " sent_at = ?2, last_attempt = ?2,"
+                               " attempts = attempts + 1 WHERE id = ?1",
+                            r->id, p->now, NULL);
+        if (rc == 0)
+            rc = ear_store_commit(p->st, p->err);
+        else
+            ear_store_rollback(p->st);
         free(text);
         if (rc < 0)
             return rc;
@@ -929,18 +1112,24 @@ static int fold(struct pass *p, const struct ear_output__sink *s,
 
         snprintf(key, sizeof key, "%lld\x1f%lld", (long long)p->now,
                  (long long)v[from].id);
+        static const char empty[] = "{\"event\":\"summary\"}";
+        int64_t alert = 0;
+
         rc = idem_key(idem, "summary", s->name, key);
+        /* its payload is written when it is sent */
+        if (rc == 0)
+            rc = alert_add(p->st, empty, sizeof empty - 1, &alert, p->err);
         if (rc == 0 && sqlite3_prepare_v2(ear_store_db(p->st),
-                "INSERT INTO outbox (sink, kind, severity, payload, idem,"
-                " created, next_attempt) VALUES (?1, 'summary', 0,"
-                " '{\"event\":\"summary\"}', ?2, ?3, ?4)", -1, &q, NULL) !=
-            SQLITE_OK)
+                "INSERT INTO outbox (sink, kind, severity, alert_id, idem,"
+                " created, next_attempt) VALUES (?1, 'summary', 0, ?5, ?2,"
+                " ?3, ?4)", -1, &q, NULL) != SQLITE_OK)
             rc = db_err(p->st, p->err, "write outbox");
         if (rc == 0) {
             sqlite3_bind_text(q, 1, s->name, -1, SQLITE_TRANSIENT);
             sqlite3_bind_text(q, 2, idem, -1, SQLITE_TRANSIENT);
             sqlite3_bind_int64(q, 3, (sqlite3_int64)p->now);
             sqlite3_bind_int64(q, 4, (sqlite3_int64)not_before);
+            sqlite3_bind_int64(q, 5, (sqlite3_int64)alert);
             if (sqlite3_step(q) != SQLITE_DONE)
                 rc = db_err(p->st, p->err, "write outbox");
             else
@@ -1028,7 +1217,8 @@ static int deliver_sink(struct pass *p, const struct ear_output__sink *s)
             return rc;
         summary = id;
     }
-    rc = load_rows(p, "SELECT id, kind, payload, idem, attempts FROM outbox"
+    rc = load_rows(p, "SELECT id, kind, " PAYLOAD ", idem, attempts"
+                      " FROM outbox"
                       " WHERE sink = ?1 AND state = 'pending'"
                       " AND kind <> 'summary'"
                       " AND (?3 OR next_attempt <= ?2)"

@@ -59,6 +59,24 @@ int ear_queue_add(struct ear_store *st, const struct ear_config *cfg,
                   int64_t now, int64_t *queue_id, int *is_new,
                   struct ear_error *err);
 
+/* Queueing many mentions, e.g. a run's from one source: the sinks are
+ * read from cfg once, and the items share the caller's transaction
+ * instead of each taking a savepoint of its own. cfg (may be NULL) and st
+ * are borrowed until ear_queue_batch_free(). New *out: free with
+ * ear_queue_batch_free(). */
+struct ear_queue_batch;
+int ear_queue_batch_new(struct ear_queue_batch **out, struct ear_store *st,
+                        const struct ear_config *cfg, struct ear_error *err);
+/* As ear_queue_add(), inside a transaction the caller holds
+ * (ear_store_begin; EAR_EINVAL without one). On failure the item may be
+ * partly written: the caller rolls its transaction back. */
+int ear_queue_batch_add(struct ear_queue_batch *b,
+                        const struct ear_mention *m,
+                        const struct ear_verdict *v, int64_t now,
+                        int64_t *queue_id, int *is_new,
+                        struct ear_error *err);
+void ear_queue_batch_free(struct ear_queue_batch *b); /* NULL is fine */
+
 /* Selects queue items. NULL / 0 fields do not filter.
  * state: one state name, or "open" (new, assigned, responded), "closed"
  * (resolved, dismissed) or "all". When state is NULL only open items are

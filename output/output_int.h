@@ -166,6 +166,10 @@ struct ear_output__subject {
 /* 1 when the (valid, enabled) sink wants alerts about s. */
 int ear_output__sink_wants(const struct ear_output__sink *sink,
                            const struct ear_output__subject *s);
+/* 1 when any of the n sinks gets an outbox row for s: an enabled one that
+ * wants it, or one whose config is wrong (its rows are filtered later). */
+int ear_output__sinks_want(const struct ear_output__sink *sinks, size_t n,
+                           const struct ear_output__subject *s);
 
 /* The placeholders a template may use (NULL-terminated). */
 extern const char *const ear_output__fields[];
@@ -192,13 +196,29 @@ int ear_output__outbox_add(struct ear_store *st,
                            const char *key, int64_t now,
                            struct ear_error *err);
 
-/* The alert for a freshly queued mention. New reference or NULL (OOM). */
-json_t *ear_output__mention_payload(const struct ear_config *cfg,
-                                    const struct ear_mention *m,
-                                    const struct ear_verdict *v,
-                                    int64_t queue_id, const char *team,
-                                    const char *brand, int64_t created,
-                                    int64_t due);
+/* The same with the payload already encoded (text, len bytes, borrowed):
+ * it is stored once (the alerts table) and every row refers to it. */
+int ear_output__outbox_add_text(struct ear_store *st,
+                                const struct ear_output__sink *sinks,
+                                size_t n,
+                                const struct ear_output__subject *subj,
+                                const char *kind, int64_t queue_id,
+                                int64_t incident_id, const char *text,
+                                size_t len, const char *key, int64_t now,
+                                struct ear_error *err);
+
+/* An alert's payload at most (a mention's text is far smaller). */
+#define EAR_OUTPUT_PAYLOAD_MAX (16u << 20)
+
+/* Appends the alert for a freshly queued mention (a JSON object, as
+ * json_dumps(JSON_COMPACT) writes it) to b. EAR_ENOMEM or EAR_ETOOBIG. */
+struct ear_buf;
+int ear_output__mention_payload(struct ear_buf *b,
+                                const struct ear_mention *m,
+                                const struct ear_verdict *v,
+                                int64_t queue_id, const char *team,
+                                const char *brand, int64_t created,
+                                int64_t due);
 
 /* A window length for humans: "1h", "90m" as "1h 30m", "2d", "45s". */
 const char *ear_output__span(int64_t secs, char *buf, size_t size);

@@ -497,58 +497,68 @@ static const char sql_queue_insert[] =
 
 /* The outbox rows for a new queue item: one per sink that wants it, in the
  * caller's transaction. */
-static int queue_alerts(struct ear_store *st, const struct ear_config *cfg,
+static int queue_alerts(struct ear_store *st,
+                        const struct ear_output__sink *sinks, size_t nsinks,
                         const struct ear_mention *m,
                         const struct ear_verdict *v, int64_t qid,
                         const char *team, const char *brand, int64_t now,
-                        int64_t due, struct ear_error *err)
+                        int64_t due, struct ear_buf *payload,
+                        struct ear_error *err)
 {
-    struct ear_output__sink *sinks = NULL;
-    size_t nsinks = 0;
     struct ear_output__subject subj;
-    json_t *payload = NULL;
     struct ear_buf key;
-    int any = 0;
     int rc;
 
-    if (!cfg || cfg->nsinks == 0)
+    if (nsinks == 0)
         return 0;
-    rc = ear_output__sinks_load(cfg, &sinks, &nsinks, err);
-    if (rc < 0)
-        return rc;
     memset(&subj, 0, sizeof subj);
     subj.severity = v->severity;
     subj.cats = (const char *const *)v->categories;
     subj.ncats = v->ncategories;
     subj.team = team;
     subj.brand = brand;
-    for (size_t i = 0; i < nsinks; i++)
-        any |= sinks[i].enabled &&
-               (!sinks[i].valid || ear_output__sink_wants(&sinks[i], &subj));
+    if (!ear_output__sinks_want(sinks, nsinks, &subj))
+        return 0;
     ear_buf_init(&key, 1 << 16);
-    if (!any)
-        goto out;
-    payload = ear_output__mention_payload(cfg, m, v, qid, team, brand, now,
-                                          due);
-    if (!payload ||
-        ear_buf_addf(&key, "%s\x1f%s", m->source, m->key ? m->key : "") < 0) {
-        rc = ear_error_set(err, EAR_ENOMEM, NULL, 0, 0, "out of memory");
+    payload->len = 0;
+    if (payload->ptr)
+        payload->ptr[0] = '\0';
+    rc = ear_output__mention_payload(payload, m, v, qid, team, brand, now,
+                                     due);
+    if (rc == 0)
+        rc = ear_buf_addf(&key, "%s\x1f%s", m->source, m->key ? m->key : "");
+    if (rc < 0) {
+        rc = ear_error_set(err, rc, NULL, 0, 0, "alert for mention %lld: %s",
+                           (long long)m->id, ear_strerror(rc));
         goto out;
     }
-    rc = ear_output__outbox_add(st, sinks, nsinks, &subj, "mention", qid, 0,
-                                payload, ear_buf_str(&key), now, err);
+    rc = ear_output__outbox_add_text(st, sinks, nsinks, &subj, "mention",
+                                     qid, 0, ear_buf_str(payload),
+                                     payload->len, ear_buf_str(&key), now,
+                                     err);
 out:
-    json_decref(payload);
     ear_buf_dispose(&key);
-    ear_output__sinks_free(sinks, nsinks);
     return rc;
 }
 
-int ear_queue_add(struct ear_store *st, const struct ear_config *cfg,
-                  const struct ear_mention *m, const struct ear_verdict *v,
-                  int64_t now, int64_t *queue_id, int *is_new,
-                  struct ear_error *err)
+/* What queueing needs besides the mention, loaded once for many. */
+struct ear_queue_batch {
+    struct ear_store *st;
+    const struct ear_config *cfg;
+    struct ear_output__sink *sinks;
+    size_t nsinks;
+    struct ear_buf payload; /* reused for every alert */
+};
+
+/* Queues one mention in the caller's transaction; on failure it may be
+ * partly written (the caller rolls back). 1 = queued now, 0 = was queued
+ * already. */
+static int queue_one(struct ear_queue_batch *b, const struct ear_mention *m,
+                     const struct ear_verdict *v, int64_t now,
+                     int64_t *queue_id, struct ear_error *err)
 {
+    struct ear_store *st = b->st;
+    const struct ear_config *cfg = b->cfg;
     sqlite3_stmt *stmt = NULL;
     char *cats = NULL;
     const char *team;
@@ -556,35 +566,27 @@ int ear_queue_add(struct ear_store *st, const struct ear_config *cfg,
     const char *lang = NULL;
     int64_t qid = 0;
     int64_t due;
-    int began = 0;
-    int wrote = 0;
     int step;
     int rc;
     char note[200];
     char when[32];
 
-    if (is_new)
-        *is_new = 0;
-    if (!st || !m || !v || m->id <= 0 || !m->source) {
+    if (!m || !v || m->id <= 0 || !m->source) {
         return ear_error_set(err, EAR_EINVAL, NULL, 0, 0,
                              "queue: the mention must be stored first "
                              "(it has no id or no source)");
     }
-    rc = ear_store_begin(st, err);
-    if (rc < 0)
-        return rc;
-    began = 1;
     rc = find_mention(st, m->id, &qid, err);
-    if (rc == 0)
-        goto out; /* already queued: nothing changes */
+    if (rc == 0) {
+        *queue_id = qid;
+        return 0; /* already queued: nothing changes */
+    }
     if (rc != EAR_ENOTFOUND)
-        goto out;
+        return rc;
 
     cats = categories_json(v);
-    if (!cats) {
-        rc = ear_error_set(err, EAR_ENOMEM, NULL, 0, 0, "out of memory");
-        goto out;
-    }
+    if (!cats)
+        return ear_error_set(err, EAR_ENOMEM, NULL, 0, 0, "out of memory");
     team = ear_route_team(cfg, m, v);
     brand = ear_output__brand(cfg, m, v);
     due = now + ear_sla_seconds(cfg, v->severity);
@@ -618,7 +620,6 @@ int ear_queue_add(struct ear_store *st, const struct ear_config *cfg,
     sqlite3_bind_int64(stmt, 13, (sqlite3_int64)(
         m->published > 0 ? (m->published < now ? m->published : now)
                          : m->first_seen > 0 ? m->first_seen : now));
-    wrote = 1;
     step = sqlite3_step(stmt);
     sqlite3_reset(stmt);
     if (step != SQLITE_DONE) {
@@ -633,25 +634,130 @@ int ear_queue_add(struct ear_store *st, const struct ear_config *cfg,
                             "new", note, err);
     if (rc < 0)
         goto out;
-    rc = queue_alerts(st, cfg, m, v, qid, team, brand, now, due, err);
+    rc = queue_alerts(st, b->sinks, b->nsinks, m, v, qid, team, brand, now,
+                      due, &b->payload, err);
     if (rc < 0)
         goto out;
-    if (is_new)
-        *is_new = 1;
+    *queue_id = qid;
+    rc = 1;
 out:
     free(cats);
-    if (began) {
-        if (rc == 0)
-            rc = ear_store_commit(st, err);
-        else if (!wrote)
-            ear_store_commit(st, NULL); /* see change() */
-        else
-            ear_store_rollback(st);
+    return rc;
+}
+
+static void batch_init(struct ear_queue_batch *b, struct ear_store *st,
+                       const struct ear_config *cfg)
+{
+    memset(b, 0, sizeof *b);
+    b->st = st;
+    b->cfg = cfg;
+    ear_buf_init(&b->payload, EAR_OUTPUT_PAYLOAD_MAX);
+}
+
+static void batch_dispose(struct ear_queue_batch *b)
+{
+    ear_output__sinks_free(b->sinks, b->nsinks);
+    ear_buf_dispose(&b->payload);
+}
+
+int ear_queue_batch_new(struct ear_queue_batch **out, struct ear_store *st,
+                        const struct ear_config *cfg, struct ear_error *err)
+{
+    struct ear_queue_batch *b;
+    int rc;
+
+    *out = NULL;
+    if (!st)
+        return ear_error_set(err, EAR_EINVAL, NULL, 0, 0,
+                             "queue: no store");
+    b = malloc(sizeof *b);
+    if (!b)
+        return ear_error_set(err, EAR_ENOMEM, NULL, 0, 0, "out of memory");
+    batch_init(b, st, cfg);
+    rc = ear_output__sinks_load(cfg, &b->sinks, &b->nsinks, err);
+    if (rc < 0) {
+        batch_dispose(b);
+        free(b);
+        return rc;
     }
-    if (rc == 0 && queue_id)
-        *queue_id = qid;
-    if (rc < 0 && is_new)
+    *out = b;
+    return 0;
+}
+
+void ear_queue_batch_free(struct ear_queue_batch *b)
+{
+    if (!b)
+        return;
+    batch_dispose(b);
+    free(b);
+}
+
+int ear_queue_batch_add(struct ear_queue_batch *b,
+                        const struct ear_mention *m,
+                        const struct ear_verdict *v, int64_t now,
+                        int64_t *queue_id, int *is_new,
+                        struct ear_error *err)
+{
+    int64_t qid = 0;
+    int rc;
+
+    if (is_new)
         *is_new = 0;
+    if (!b)
+        return ear_error_set(err, EAR_EINVAL, NULL, 0, 0, "queue: no batch");
+    if (sqlite3_get_autocommit(ear_store_db(b->st)))
+        return ear_error_set(err, EAR_EINVAL, NULL, 0, 0,
+                             "queue: a batch needs the caller's "
+                             "transaction (ear_store_begin)");
+    rc = queue_one(b, m, v, now, &qid, err);
+    if (rc < 0)
+        return rc;
+    if (queue_id)
+        *queue_id = qid;
+    if (is_new)
+        *is_new = rc;
+    return 0;
+}
+
+int ear_queue_add(struct ear_store *st, const struct ear_config *cfg,
+                  const struct ear_mention *m, const struct ear_verdict *v,
+                  int64_t now, int64_t *queue_id, int *is_new,
+                  struct ear_error *err)
+{
+    struct ear_queue_batch b;
+    int64_t qid = 0;
+    int rc;
+
+    if (is_new)
+        *is_new = 0;
+    if (!st || !m || !v || m->id <= 0 || !m->source) {
+        return ear_error_set(err, EAR_EINVAL, NULL, 0, 0,
+                             "queue: the mention must be stored first "
+                             "(it has no id or no source)");
+    }
+    batch_init(&b, st, cfg);
+    rc = ear_store_begin(st, err);
+    if (rc < 0)
+        goto out;
+    /* the sinks only when the mention is new to the queue */
+    rc = find_mention(st, m->id, &qid, err);
+    if (rc == EAR_ENOTFOUND)
+        rc = ear_output__sinks_load(cfg, &b.sinks, &b.nsinks, err);
+    if (rc == 0 || rc == EAR_ENOTFOUND)
+        rc = queue_one(&b, m, v, now, &qid, err);
+    if (rc >= 0) {
+        int added = rc;
+
+        rc = ear_store_commit(st, err);
+        if (rc == 0 && queue_id)
+            *queue_id = qid;
+        if (rc == 0 && is_new)
+            *is_new = added;
+    } else {
+        ear_store_rollback(st);
+    }
+out:
+    batch_dispose(&b);
     return rc;
 }
 

@@ -544,6 +544,16 @@ int ear_output__sink_wants(const struct ear_output__sink *sink,
     return cat_ok;
 }
 
+int ear_output__sinks_want(const struct ear_output__sink *sinks, size_t n,
+                           const struct ear_output__subject *s)
+{
+    for (size_t i = 0; i < n; i++)
+        if (sinks[i].enabled &&
+            (!sinks[i].valid || ear_output__sink_wants(&sinks[i], s)))
+            return 1;
+    return 0;
+}
+
 int ear_output_check(const struct ear_config *cfg, struct ear_error *err)
 {
     struct ear_output__sink *v = NULL;

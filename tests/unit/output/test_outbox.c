@@ -9,6 +9,8 @@
 #include <sys/stat.h>
 
 #include "fixture.h"
+#include "core/store_schema.h"
+#include "output/output_int.h"
 
 static int seq;
 
@@ -140,6 +142,11 @@ static void test_filters(void)
     CHECK_INT(count(st, "sink = 'off'"), 0);
     /* idempotent: queueing again adds nothing */
     CHECK_INT(count(st, "1"), 8);
+    /* each alert's payload is stored once, however many sinks get it */
+    CHECK_INT(count(st, "alert_id IS NULL"), 0);
+    CHECK_INT(count(st, "alert_id IN (SELECT id FROM alerts)"), 8);
+    CHECK_INT(count(st, "id = (SELECT min(id) FROM outbox) AND"
+                        " (SELECT count(*) FROM alerts) = 3"), 1);
 
     /* the outbox row goes with the queue row: an outer rollback takes
      * both away */
@@ -157,6 +164,8 @@ static void test_filters(void)
     CHECK_INT(count(st, "1"), 11);
     ear_store_rollback(st);
     CHECK_INT(count(st, "1"), 8);
+    CHECK_INT(count(st, "id = (SELECT min(id) FROM outbox) AND"
+                        " (SELECT count(*) FROM alerts) = 3"), 1);
     ear_mention_dispose(&m);
     ear_verdict_dispose(&v);
     ear_config_free(cfg);
@@ -283,6 +292,10 @@ static void test_folding(void)
     CHECK_INT(count(st, "kind = 'mention' AND state = 'sent' AND"
                         " severity = 4"), 1);
     CHECK_INT(count(st, "state = 'folded'"), 5);
+    /* the sent summary keeps what it said */
+    CHECK_INT(count(st, "kind = 'summary' AND state = 'sent' AND"
+                        " (SELECT json_extract(a.payload, '$.count') FROM"
+                        " alerts a WHERE a.id = alert_id) = 5"), 1);
 
     /* 20 minutes later, two more: no slot until T0 + 1h */
     add(st, cfg, "billing", EAR_SEV_HIGH, "Acme", T0 + 1200);
@@ -389,6 +402,329 @@ static void test_stdout(void)
     ear_store_close(st);
 }
 
+/* The reference: the payload built as a jansson object, as it was before
+ * it was written as text. */
+static json_t *jstr_or_null(const char *s)
+{
+    return ear_output__json_str(s);
+}
+
+static json_t *reference_payload(const struct ear_mention *m,
+                                  const struct ear_verdict *v, int64_t qid,
+                                  const char *team, const char *brand,
+                                  int64_t created, int64_t due)
+{
+    json_t *cats = json_array();
+    json_t *terms = json_array();
+    json_t *o = json_object();
+    char buf[32];
+
+    for (size_t i = 0; i < v->ncategories; i++)
+        json_array_append_new(cats, jstr_or_null(v->categories[i]));
+    for (size_t i = 0; i < v->nmatches && json_array_size(terms) < 8; i++) {
+        const char *t = v->matches[i].text;
+        size_t j;
+        json_t *e;
+
+        if (!t || !*t || strlen(t) > 80)
+            continue;
+        json_array_foreach(terms, j, e)
+            if (strcmp(json_string_value(e), t) == 0)
+                break;
+        if (j == json_array_size(terms))
+            json_array_append_new(terms, jstr_or_null(t));
+    }
+    json_object_set_new(o, "event", json_string("mention"));
+    json_object_set_new(o, "queue_id", json_integer(qid));
+    json_object_set_new(o, "mention_id", json_integer(m->id));
+    json_object_set_new(o, "severity",
+                        json_string(ear_severity_name(v->severity)));
+    json_object_set_new(o, "category", jstr_or_null(
+                                           v->ncategories ? v->categories[0]
+                                                          : NULL));
+    json_object_set_new(o, "categories", cats);
+    json_object_set_new(o, "team", jstr_or_null(team));
+    json_object_set_new(o, "brand", jstr_or_null(brand));
+    json_object_set_new(o, "source", jstr_or_null(m->source));
+    json_object_set_new(o, "lang", jstr_or_null(
+                                       m->lang[0] ? m->lang
+                                       : v->lang[0] ? v->lang : NULL));
+    json_object_set_new(o, "title", jstr_or_null(m->title));
+    json_object_set_new(o, "text", jstr_or_null(m->text));
+    json_object_set_new(o, "url", jstr_or_null(m->url));
+    json_object_set_new(o, "author", jstr_or_null(m->author));
+    json_object_set_new(o, "rating", m->rating > 0 ? json_real(m->rating)
+                                                   : json_null());
+    json_object_set_new(o, "reach", m->reach < 0 ? json_null()
+                                                 : json_integer(m->reach));
+    json_object_set_new(o, "published", m->published
+        ? json_string(ear_time_fmt(m->published, buf, sizeof buf))
+        : json_null());
+    json_object_set_new(o, "queued",
+                        json_string(ear_time_fmt(created, buf, sizeof buf)));
+    json_object_set_new(o, "due", due ? json_string(ear_time_fmt(
+                                            due, buf, sizeof buf))
+                                      : json_null());
+    json_object_set_new(o, "explain", jstr_or_null(v->explain));
+    json_object_set_new(o, "terms", terms);
+    return o;
+}
+
+static void payload_case(const struct ear_mention *m,
+                         const struct ear_verdict *v, const char *team,
+                         const char *brand, int64_t due)
+{
+    struct ear_buf b;
+    json_t *want = reference_payload(m, v, 42, team, brand, T0, due);
+    char *text = json_dumps(want, JSON_COMPACT);
+
+    ear_buf_init(&b, EAR_OUTPUT_PAYLOAD_MAX);
+    CHECK_INT(ear_output__mention_payload(&b, m, v, 42, team, brand, T0,
+                                          due), 0);
+    CHECK(text != NULL);
+    if (text)
+        CHECK_STR(ear_buf_str(&b), text);
+    free(text);
+    json_decref(want);
+    ear_buf_dispose(&b);
+}
+
+/* The payload written as text is what jansson writes for the object:
+ * escapes, control characters, non-ASCII and broken UTF-8, nulls, reals,
+ * terms each once and at most eight. */
+static void test_payload_text(void)
+{
+    static const char base[] = "double charged; DOUBLE charged; refund "
+                               "\"now\" \\ please";
+    struct ear_mention m;
+    struct ear_verdict v;
+    char longword[100];
+
+    ear_mention_init(&m);
+    ear_verdict_init(&v);
+    m.id = 7;
+    ear_str_set(&m.source, "shop");
+    ear_str_set(&m.title, "Wrong \"invoice\"\n<b>again</b>\t/ \x01\x1f\x7f");
+    ear_str_set(&m.text, "Rossz sz\xc3\xa1mla \xe2\x9c\x93, broken \xff"
+                         "\xfe end \\ \r\b\f");
+    m.rating = 4.5;
+    m.reach = -1;
+    payload_case(&m, &v, "support", NULL, 0);
+
+    snprintf(m.lang, sizeof m.lang, "hu");
+    ear_str_set(&m.url, "https://example.org/r/1?a=1&b=\"2\"");
+    ear_str_set(&m.author, "J\xc3\xa1nos");
+    m.rating = 3.7;
+    m.reach = 1234;
+    m.published = T0 - 60;
+    ear_verdict_add_category(&v, "billing");
+    ear_verdict_add_category(&v, "refund");
+    ear_str_set(&v.explain, "rule en.billing.double-charge (2.0)");
+    v.severity = EAR_SEV_HIGH;
+    memset(longword, 'x', sizeof longword - 1);
+    longword[sizeof longword - 1] = '\0';
+    ear_verdict_add_match(&v, "r", "billing", "text", base, 0, 14, 1.0);
+    ear_verdict_add_match(&v, "r", "billing", "text", base, 0, 14, 1.0);
+    ear_verdict_add_match(&v, "r", "billing", "text", base, 16, 30, 1.0);
+    ear_verdict_add_match(&v, "r", "billing", "text", base, 30, 30, 1.0);
+    ear_verdict_add_match(&v, "r", "billing", "text", longword, 0, 99, 1.0);
+    ear_verdict_add_match(&v, "r", "refund", "text", base, 32,
+                          sizeof base - 1, 1.0);
+    for (size_t i = 0; i < 10; i++)
+        ear_verdict_add_match(&v, "r", "refund", "text", base, i, i + 3,
+                              1.0);
+    payload_case(&m, &v, "billing", "Acme", T0 + 3600);
+    m.rating = 5.0;
+    m.lang[0] = '\0';
+    snprintf(v.lang, sizeof v.lang, "en");
+    payload_case(&m, &v, "billing", "Acme \"Inc\"", T0 + 3600);
+    ear_mention_dispose(&m);
+    ear_verdict_dispose(&v);
+}
+
+/* A rows dump of queue, events, outbox and alerts, ids included. */
+static char *dump(struct ear_store *st)
+{
+    static const char *const sql[] = {
+        "SELECT id, mention_id, state, severity, category, categories, team,"
+        " owner, brand, source, lang, rating, reach, created, due, updated,"
+        " happened FROM queue ORDER BY id",
+        "SELECT id, at, queue_id, mention_id, actor, kind, from_state,"
+        " to_state, note FROM events ORDER BY id",
+        "SELECT id, sink, kind, queue_id, severity, alert_id, idem, state,"
+        " checked, created, next_attempt FROM outbox ORDER BY id",
+        "SELECT id, payload FROM alerts ORDER BY id",
+    };
+    struct ear_buf b;
+
+    ear_buf_init(&b, 1 << 24);
+    for (size_t i = 0; i < sizeof sql / sizeof sql[0]; i++) {
+        sqlite3_stmt *q = NULL;
+
+        if (sqlite3_prepare_v2(ear_store_db(st), sql[i], -1, &q, NULL) !=
+            SQLITE_OK)
+            break;
+        while (sqlite3_step(q) == SQLITE_ROW) {
+            for (int c = 0; c < sqlite3_column_count(q); c++) {
+                const unsigned char *t = sqlite3_column_text(q, c);
+
+                ear_buf_addf(&b, "%s|", t ? (const char *)t : "NULL");
+            }
+            ear_buf_addc(&b, '\n');
+        }
+        sqlite3_finalize(q);
+    }
+    return ear_buf_take(&b, NULL);
+}
+
+/* A batch writes what ear_queue_add writes, in the caller's transaction
+ * (and only there); a rollback takes the whole batch away. */
+static void test_batch(void)
+{
+    static const char *const sinks =
+        "sinks:\n"
+        "  - {name: every, type: jsonl, path: every.jsonl}\n"
+        "  - {name: high, type: jsonl, path: high.jsonl, severity: high}\n";
+    struct ear_config *cfg = config("batch.yml", sinks);
+    struct ear_store *one = fx_store("batch-one.db");
+    struct ear_store *many = fx_store("batch-many.db");
+    struct ear_queue_batch *b = NULL;
+    struct ear_error err = {0};
+    struct ear_mention m[4];
+    struct ear_verdict v[4];
+    char *a, *z;
+    int64_t qid = 0;
+    int is_new = -1;
+
+    for (int i = 0; i < 4; i++) {
+        struct fx_mention fm = {0};
+        char key[16];
+
+        snprintf(key, sizeof key, "b%d", i);
+        fm.source = "shop";
+        fm.key = key;
+        fm.title = "Charged \"twice\"";
+        fm.text = "invoice wrong, charged twice";
+        fm.reach = i * 10 - 1;
+        fm.rating = i;
+        fm.flag = 1;
+        fm.severity = (enum ear_severity)(1 + i % 4);
+        fm.categories[0] = i % 2 ? "delivery" : "billing";
+        fm.rule = "en.billing.invoice";
+        fx_put(one, &fm, &m[i], &v[i]);
+        ear_mention_dispose(&m[i]);
+        ear_verdict_dispose(&v[i]);
+        fx_put(many, &fm, &m[i], &v[i]);
+    }
+    for (int i = 0; i < 4; i++)
+        CHECK_INT(ear_queue_add(one, cfg, &m[i], &v[i], T0, NULL, NULL,
+                                &err), 0);
+
+    CHECK_INT(ear_queue_batch_new(&b, many, cfg, &err), 0);
+    /* outside a transaction: refused, nothing written */
+    CHECK_INT(ear_queue_batch_add(b, &m[0], &v[0], T0, NULL, NULL, &err),
+              EAR_EINVAL);
+    CHECK_INT(count(many, "1"), 0);
+    /* rolled back: nothing stays */
+    CHECK_INT(ear_store_begin(many, &err), 0);
+    CHECK_INT(ear_queue_batch_add(b, &m[0], &v[0], T0, &qid, &is_new, &err),
+              0);
+    CHECK_INT(is_new, 1);
+    ear_store_rollback(many);
+    CHECK_INT(count(many, "1"), 0);
+    /* committed: as ear_queue_add one by one; again: nothing new */
+    CHECK_INT(ear_store_begin(many, &err), 0);
+    for (int i = 0; i < 4; i++) {
+        CHECK_INT(ear_queue_batch_add(b, &m[i], &v[i], T0, &qid, &is_new,
+                                      &err), 0);
+        CHECK_INT(is_new, 1);
+    }
+    CHECK_INT(ear_queue_batch_add(b, &m[2], &v[2], T0, &qid, &is_new, &err),
+              0);
+    CHECK_INT(is_new, 0);
+    CHECK_INT(ear_store_commit(many, &err), 0);
+    ear_queue_batch_free(b);
+    CHECK_INT(count(many, "1"), 6); /* 4 to every, 2 to high */
+    a = dump(one);
+    z = dump(many);
+    CHECK(a && z && strlen(a) > 500);
+    if (a && z) /* (the rolled-back rows left no trace, not even ids) */
+        CHECK_STR(z, a);
+    free(a);
+    free(z);
+    for (int i = 0; i < 4; i++) {
+        ear_mention_dispose(&m[i]);
+        ear_verdict_dispose(&v[i]);
+    }
+    ear_config_free(cfg);
+    ear_store_close(one);
+    ear_store_close(many);
+}
+
+/* A store of schema 6 (before alerts) with a waiting alert opens, moves
+ * the payload over, lists and delivers it. */
+static void test_migrate(void)
+{
+    static const char payload[] =
+        "{\"event\":\"mention\",\"queue_id\":1,\"severity\":\"high\","
+        "\"category\":\"billing\",\"categories\":[\"billing\"],"
+        "\"team\":\"billing\",\"brand\":\"Acme\",\"title\":\"Old alert\","
+        "\"text\":\"written by schema 6\"}";
+    struct ear_config *cfg = config("migrate.yml", "sinks:\n  - {name: f, "
+                                    "type: jsonl, path: migrate.jsonl}\n");
+    struct ear_outbox_entry *v = NULL;
+    struct ear_delivery_stats s;
+    struct ear_store *st = NULL;
+    struct ear_error err = {0};
+    char path[1200];
+    sqlite3 *db = NULL;
+    json_t *last = NULL;
+    size_t n = 0;
+
+    unlink(fx_path("migrate.jsonl"));
+    snprintf(path, sizeof path, "%s", fx_path("migrate.db"));
+    unlink(path);
+    CHECK_INT(sqlite3_open(path, &db), SQLITE_OK);
+    for (int i = 0; i < 6; i++)
+        CHECK_INT(sqlite3_exec(db, ear_migrations[i], NULL, NULL, NULL),
+                  SQLITE_OK);
+    {
+        sqlite3_stmt *q = NULL;
+
+        CHECK_INT(sqlite3_prepare_v2(db, "INSERT INTO outbox (sink, kind,"
+                                     " queue_id, severity, payload, idem,"
+                                     " created, next_attempt) VALUES ('f',"
+                                     " 'mention', 1, 3, ?1, 'i1', ?2, ?2)",
+                                     -1, &q, NULL), SQLITE_OK);
+        sqlite3_bind_text(q, 1, payload, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(q, 2, (sqlite3_int64)T0);
+        CHECK_INT(sqlite3_step(q), SQLITE_DONE);
+        sqlite3_finalize(q);
+    }
+    CHECK_INT(sqlite3_exec(db, "PRAGMA user_version = 6", NULL, NULL, NULL),
+              SQLITE_OK);
+    sqlite3_close(db);
+
+    CHECK_INT(ear_store_open(&st, path, &err), 0);
+    if (!st)
+        return;
+    CHECK_INT(ear_store_schema_version(st), 7);
+    CHECK_INT(count(st, "alert_id = id"), 1);
+    CHECK_INT(ear_outbox_list(st, 0, NULL, &v, &n, &err), 0);
+    CHECK_INT((int)n, 1);
+    if (n == 1)
+        CHECK(strstr(v[0].what, "Old alert") != NULL);
+    ear_outbox_entries_free(v, n);
+    deliver(st, cfg, T0, 0, &s);
+    CHECK_INT(s.sent, 1);
+    CHECK_INT(file_lines(fx_path("migrate.jsonl"), &last), 1);
+    CHECK_STR(json_string_value(json_object_get(last, "text")),
+              "written by schema 6");
+    json_decref(last);
+    ear_config_free(cfg);
+    ear_store_close(st);
+}
+
 int main(void)
 {
     test_filters();
@@ -396,5 +732,8 @@ int main(void)
     test_folding();
     test_misconfigured();
     test_stdout();
+    test_migrate();
+    test_payload_text();
+    test_batch();
     return check_result();
 }

@@ -60,94 +60,111 @@ static json_t *json_int_or_null(int64_t v, int64_t null_value)
     return v == null_value ? json_null() : json_integer((json_int_t)v);
 }
 
-/* The payload is written as text, not built as a jansson object and then
- * dumped: this runs for every queued mention. The text is what
- * json_dumps(JSON_COMPACT) makes of the same object (tests/unit/output/
- * test_outbox.c compares the two). */
-static int j_str(struct ear_buf *b, const char *s)
+/* The alert of a freshly queued mention as a jansson object. */
+static json_t *mention_object(const struct ear_mention *m,
+                              const struct ear_verdict *v, int64_t queue_id,
+                              const char *team, const char *brand,
+                              int64_t created, int64_t due)
 {
-    static const char hex[] = "0123456789ABCDEF";
-    char *clean = NULL;
-    const char *run;
-    int rc;
+    json_t *o = json_object();
+    json_t *cats = json_array();
+    json_t *terms = json_array();
+    int rc = 0;
 
-    if (!s)
-        return ear_buf_adds(b, "null");
-    if (!ear_utf8_valid(s, strlen(s))) {
-        /* as ear_output__json_str: keep what can be kept */
-        size_t n;
+    if (!o || !cats || !terms)
+        goto fail;
+    for (size_t i = 0; i < v->ncategories; i++)
+        if (v->categories[i] &&
+            json_array_append_new(cats, ear_output__json_str(
+                                            v->categories[i])) < 0)
+            goto fail;
+    /* the words that made the verdict, each once, at most eight */
+    for (size_t i = 0; i < v->nmatches && json_array_size(terms) < 8; i++) {
+        const char *t = v->matches[i].text;
+        size_t j;
+        json_t *e;
 
-        clean = ear_utf8_sanitize(s, strlen(s), &n);
-        if (!clean)
-            return EAR_ENOMEM;
-        s = clean;
-    }
-    rc = ear_buf_addc(b, '"');
-    for (run = s; rc == 0 && *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        char esc[7] = {'\\', 0, 0, 0, 0, 0, 0};
-
-        if (c >= 0x20 && c != '"' && c != '\\')
+        if (!t || !*t || strlen(t) > 80)
             continue;
-        rc = ear_buf_addn(b, run, (size_t)(s - run));
-        if (rc < 0)
-            break;
-        switch (c) {
-        case '"': esc[1] = '"'; break;
-        case '\\': esc[1] = '\\'; break;
-        case '\b': esc[1] = 'b'; break;
-        case '\f': esc[1] = 'f'; break;
-        case '\n': esc[1] = 'n'; break;
-        case '\r': esc[1] = 'r'; break;
-        case '\t': esc[1] = 't'; break;
-        default:
-            esc[1] = 'u';
-            esc[2] = '0';
-            esc[3] = '0';
-            esc[4] = hex[c >> 4];
-            esc[5] = hex[c & 15];
-        }
-        rc = ear_buf_adds(b, esc);
-        run = s + 1;
+        json_array_foreach(terms, j, e)
+            if (strcmp(json_string_value(e), t) == 0)
+                break;
+        if (j == json_array_size(terms) &&
+            json_array_append_new(terms, ear_output__json_str(t)) < 0)
+            goto fail;
+    }
+    rc = set(o, "event", json_string("mention"));
+    if (rc == 0)
+        rc = set(o, "queue_id", json_integer((json_int_t)queue_id));
+    if (rc == 0)
+        rc = set(o, "mention_id", json_integer((json_int_t)m->id));
+    if (rc == 0)
+        rc = set(o, "severity", json_string(ear_severity_name(v->severity)));
+    if (rc == 0)
+        rc = set(o, "category", ear_output__json_str(
+                                     v->ncategories ? v->categories[0]
+                                                    : NULL));
+    if (rc == 0) {
+        rc = set(o, "categories", cats);
+        cats = NULL;
     }
     if (rc == 0)
-        rc = ear_buf_addn(b, run, strlen(run));
+        rc = set(o, "team", ear_output__json_str(team));
     if (rc == 0)
-        rc = ear_buf_addc(b, '"');
-    free(clean);
-    return rc;
+        rc = set(o, "brand", ear_output__json_str(brand));
+    if (rc == 0)
+        rc = set(o, "source", ear_output__json_str(m->source));
+    if (rc == 0)
+        rc = set(o, "lang", ear_output__json_str(
+                                 m->lang[0] ? m->lang
+                                            : v->lang[0] ? v->lang : NULL));
+    if (rc == 0)
+        rc = set(o, "title", ear_output__json_str(m->title));
+    if (rc == 0)
+        rc = set(o, "text", ear_output__json_str(m->text));
+    if (rc == 0)
+        rc = set(o, "url", ear_output__json_str(m->url));
+    if (rc == 0)
+        rc = set(o, "author", ear_output__json_str(m->author));
+    if (rc == 0)
+        rc = set(o, "rating", m->rating > 0 ? json_real(m->rating)
+                                            : json_null());
+    if (rc == 0)
+        rc = set(o, "reach", json_int_or_null(m->reach < 0 ? -1 : m->reach,
+                                              -1));
+    if (rc == 0)
+        rc = set(o, "published", ear_output__json_time(m->published));
+    if (rc == 0)
+        rc = set(o, "queued", ear_output__json_time(created));
+    if (rc == 0)
+        rc = set(o, "due", ear_output__json_time(due));
+    if (rc == 0)
+        rc = set(o, "explain", ear_output__json_str(v->explain));
+    if (rc == 0) {
+        rc = set(o, "terms", terms);
+        terms = NULL;
+    }
+    if (rc < 0)
+        goto fail;
+    return o;
+fail:
+    json_decref(o);
+    json_decref(cats);
+    json_decref(terms);
+    return NULL;
 }
 
-static int j_key(struct ear_buf *b, const char *key)
+struct dump {
+    struct ear_buf *b;
+    int rc;
+};
+
+static int dump_to_buf(const char *p, size_t n, void *data)
 {
-    /* keys are ours: plain ASCII */
-    int rc = ear_buf_addn(b, ",\"", 2);
+    struct dump *d = data;
 
-    if (rc == 0)
-        rc = ear_buf_adds(b, key);
-    if (rc == 0)
-        rc = ear_buf_addn(b, "\":", 2);
-    return rc;
-}
-
-static int j_time(struct ear_buf *b, int64_t t)
-{
-    char buf[32];
-
-    return t == 0 ? ear_buf_adds(b, "null")
-                  : j_str(b, ear_time_fmt(t, buf, sizeof buf));
-}
-
-/* A real as jansson writes it: 17 significant digits, always with a
- * point or an exponent. */
-static int j_real(struct ear_buf *b, double d)
-{
-    char buf[40];
-
-    snprintf(buf, sizeof buf, "%.17g", d);
-    if (!strpbrk(buf, ".eEin"))
-        strcat(buf, ".0");
-    return ear_buf_adds(b, buf);
+    d->rc = ear_buf_addn(d->b, p, n);
+    return d->rc < 0 ? -1 : 0;
 }
 
 int ear_output__mention_payload(struct ear_buf *b,
@@ -157,109 +174,21 @@ int ear_output__mention_payload(struct ear_buf *b,
                                 const char *brand, int64_t created,
                                 int64_t due)
 {
-    const char *terms[8];
-    size_t nterms = 0;
-    const char *sep = "";
-    int rc;
+    json_t *o = mention_object(m, v, queue_id, team, brand, created, due);
+    struct dump d = {b, 0};
+    size_t len = b->len;
 
-    rc = ear_buf_addf(b, "{\"event\":\"mention\",\"queue_id\":%lld,"
-                      "\"mention_id\":%lld,\"severity\":\"%s\"",
-                      (long long)queue_id, (long long)m->id,
-                      ear_severity_name(v->severity));
-    if (rc == 0)
-        rc = j_key(b, "category");
-    if (rc == 0)
-        rc = j_str(b, v->ncategories ? v->categories[0] : NULL);
-    if (rc == 0)
-        rc = ear_buf_adds(b, ",\"categories\":[");
-    for (size_t i = 0; rc == 0 && i < v->ncategories; i++) {
-        if (!v->categories[i])
-            continue;
-        rc = ear_buf_adds(b, sep);
-        if (rc == 0)
-            rc = j_str(b, v->categories[i]);
-        sep = ",";
+    if (!o)
+        return EAR_ENOMEM;
+    if (json_dump_callback(o, dump_to_buf, &d, JSON_COMPACT) < 0) {
+        b->len = len; /* nothing half-written */
+        if (b->ptr)
+            b->ptr[len] = '\0';
+        if (d.rc == 0)
+            d.rc = EAR_ENOMEM;
     }
-    if (rc == 0)
-        rc = ear_buf_addc(b, ']');
-    if (rc == 0)
-        rc = j_key(b, "team");
-    if (rc == 0)
-        rc = j_str(b, team);
-    if (rc == 0)
-        rc = j_key(b, "brand");
-    if (rc == 0)
-        rc = j_str(b, brand);
-    if (rc == 0)
-        rc = j_key(b, "source");
-    if (rc == 0)
-        rc = j_str(b, m->source);
-    if (rc == 0)
-        rc = j_key(b, "lang");
-    if (rc == 0)
-        rc = j_str(b, m->lang[0] ? m->lang : v->lang[0] ? v->lang : NULL);
-    if (rc == 0)
-        rc = j_key(b, "title");
-    if (rc == 0)
-        rc = j_str(b, m->title);
-    if (rc == 0)
-        rc = j_key(b, "text");
-    if (rc == 0)
-        rc = j_str(b, m->text);
-    if (rc == 0)
-        rc = j_key(b, "url");
-    if (rc == 0)
-        rc = j_str(b, m->url);
-    if (rc == 0)
-        rc = j_key(b, "author");
-    if (rc == 0)
-        rc = j_str(b, m->author);
-    if (rc == 0)
-        rc = j_key(b, "rating");
-    if (rc == 0)
-        rc = m->rating > 0 ? j_real(b, m->rating) : ear_buf_adds(b, "null");
-    if (rc == 0)
-        rc = m->reach < 0 ? ear_buf_adds(b, ",\"reach\":null")
-                          : ear_buf_addf(b, ",\"reach\":%lld",
-                                         (long long)m->reach);
-    if (rc == 0)
-        rc = j_key(b, "published");
-    if (rc == 0)
-        rc = j_time(b, m->published);
-    if (rc == 0)
-        rc = j_key(b, "queued");
-    if (rc == 0)
-        rc = j_time(b, created);
-    if (rc == 0)
-        rc = j_key(b, "due");
-    if (rc == 0)
-        rc = j_time(b, due);
-    if (rc == 0)
-        rc = j_key(b, "explain");
-    if (rc == 0)
-        rc = j_str(b, v->explain);
-    /* the words that made the verdict, each once, at most eight */
-    for (size_t i = 0; i < v->nmatches && nterms < 8; i++) {
-        const char *t = v->matches[i].text;
-        size_t j;
-
-        if (!t || !*t || strlen(t) > 80)
-            continue;
-        for (j = 0; j < nterms && strcmp(terms[j], t) != 0; j++)
-            ;
-        if (j == nterms)
-            terms[nterms++] = t;
-    }
-    if (rc == 0)
-        rc = ear_buf_adds(b, ",\"terms\":[");
-    for (size_t i = 0; rc == 0 && i < nterms; i++) {
-        rc = i ? ear_buf_addc(b, ',') : 0;
-        if (rc == 0)
-            rc = j_str(b, terms[i]);
-    }
-    if (rc == 0)
-        rc = ear_buf_adds(b, "]}");
-    return rc;
+    json_decref(o);
+    return d.rc;
 }
 
 static const char *jstr(const json_t *o, const char *key)

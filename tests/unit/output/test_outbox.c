@@ -489,9 +489,9 @@ static void payload_case(const struct ear_mention *m,
     ear_buf_dispose(&b);
 }
 
-/* The payload written as text is what jansson writes for the object:
- * escapes, control characters, non-ASCII and broken UTF-8, nulls, reals,
- * terms each once and at most eight. */
+/* The payload is the documented object (docs/alerts.md), key for key and
+ * in that order: escapes, control characters, non-ASCII and broken UTF-8,
+ * nulls, reals, terms each once and at most eight. */
 static void test_payload_text(void)
 {
     static const char base[] = "double charged; DOUBLE charged; refund "

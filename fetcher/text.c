@@ -231,69 +231,80 @@ static int needs_html(const char *s, size_t len)
     return memchr(s, '<', len) != NULL || memchr(s, '&', len) != NULL;
 }
 
-/* The HTML fragment is read by libxml2's HTML parser in SAX mode: no tree
- * is built, the callbacks below write straight into the text, with the
- * same rules as walk() (block elements break lines, dropped elements are
- * skipped whole, <pre> keeps its line breaks). */
-struct sax_state {
-    struct ear_text *t;
-    int skip;  /* depth inside a dropped element */
-    int pre;   /* depth inside <pre> */
-    int depth;
-};
+/* ------------------------------------------------------------ the SAX walk */
 
-static struct sax_state *sax_of(void *ctx)
+/* The same rules as walk(), fed by parser events instead of a tree:
+ * block elements break lines, dropped elements are skipped whole, <pre>
+ * keeps its line breaks. Used for HTML read by libxml2's HTML parser in
+ * SAX mode and for Atom's inline XHTML read by the SAX feed parser. */
+void ear_text__sax_init(struct ear_textsax *w, struct ear_text *t)
+{
+    w->t = t;
+    w->skip = 0;
+    w->pre = 0;
+}
+
+void ear_text__sax_start(struct ear_textsax *w, const xmlChar *name)
+{
+    if (w->skip) {
+        w->skip++;
+        return;
+    }
+    if (tag_in(name, dropped_tags, NELEM(dropped_tags))) {
+        w->skip = 1;
+        return;
+    }
+    if (w->pre)
+        w->pre++;
+    else if (xmlStrcasecmp(name, BAD_CAST "pre") == 0)
+        w->pre = 1;
+    if (tag_in(name, block_tags, NELEM(block_tags)))
+        ear_text__break(w->t);
+    else if (xmlStrcasecmp(name, BAD_CAST "td") == 0
+             || xmlStrcasecmp(name, BAD_CAST "th") == 0)
+        w->t->pending_space = 1;
+}
+
+void ear_text__sax_end(struct ear_textsax *w, const xmlChar *name)
+{
+    if (w->skip) {
+        w->skip--;
+        return;
+    }
+    if (w->pre)
+        w->pre--;
+    if (tag_in(name, block_tags, NELEM(block_tags)))
+        ear_text__break(w->t);
+}
+
+void ear_text__sax_chars(struct ear_textsax *w, const char *s, size_t len)
+{
+    if (!w->skip && len > 0)
+        ear_text__add(w->t, s, len, w->pre > 0);
+}
+
+/* The HTML fragment is read by libxml2's HTML parser in SAX mode: no tree
+ * is built, the callbacks below feed the walk above. */
+static struct ear_textsax *sax_of(void *ctx)
 {
     return ((htmlParserCtxtPtr)ctx)->_private;
 }
 
 static void sax_start(void *ctx, const xmlChar *name, const xmlChar **atts)
 {
-    struct sax_state *st = sax_of(ctx);
-
     (void)atts;
-    st->depth++;
-    if (st->skip) {
-        st->skip++;
-        return;
-    }
-    if (tag_in(name, dropped_tags, NELEM(dropped_tags))) {
-        st->skip = 1;
-        return;
-    }
-    if (st->pre)
-        st->pre++;
-    else if (xmlStrcasecmp(name, BAD_CAST "pre") == 0)
-        st->pre = 1;
-    if (tag_in(name, block_tags, NELEM(block_tags)))
-        ear_text__break(st->t);
-    else if (xmlStrcasecmp(name, BAD_CAST "td") == 0
-             || xmlStrcasecmp(name, BAD_CAST "th") == 0)
-        st->t->pending_space = 1;
+    ear_text__sax_start(sax_of(ctx), name);
 }
 
 static void sax_end(void *ctx, const xmlChar *name)
 {
-    struct sax_state *st = sax_of(ctx);
-
-    if (st->depth > 0)
-        st->depth--;
-    if (st->skip) {
-        st->skip--;
-        return;
-    }
-    if (st->pre)
-        st->pre--;
-    if (tag_in(name, block_tags, NELEM(block_tags)))
-        ear_text__break(st->t);
+    ear_text__sax_end(sax_of(ctx), name);
 }
 
 static void sax_chars(void *ctx, const xmlChar *ch, int len)
 {
-    struct sax_state *st = sax_of(ctx);
-
-    if (!st->skip && len > 0)
-        ear_text__add(st->t, (const char *)ch, (size_t)len, st->pre > 0);
+    if (len > 0)
+        ear_text__sax_chars(sax_of(ctx), (const char *)ch, (size_t)len);
 }
 
 int ear_html__text(struct ear_html *h, struct ear_text *t, const char *html,
@@ -301,7 +312,7 @@ int ear_html__text(struct ear_html *h, struct ear_text *t, const char *html,
 {
     static htmlSAXHandler sax;
     static int sax_ready;
-    struct sax_state st;
+    struct ear_textsax st;
     htmlParserCtxtPtr ctxt;
     int opts = HTML_PARSE_RECOVER | HTML_PARSE_NOERROR
                | HTML_PARSE_NOWARNING | HTML_PARSE_NONET
@@ -330,8 +341,7 @@ int ear_html__text(struct ear_html *h, struct ear_text *t, const char *html,
     ctxt = htmlCreateMemoryParserCtxt(html, (int)len);
     if (!ctxt)
         return EAR_ENOMEM;
-    memset(&st, 0, sizeof(st));
-    st.t = t;
+    ear_text__sax_init(&st, t);
     if (ctxt->sax)
         xmlFree(ctxt->sax);
     ctxt->sax = &sax;

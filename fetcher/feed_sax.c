@@ -82,6 +82,7 @@ struct field {
     char *base;              /* else this (new), or NULL */
     struct ear_buf text;     /* CAP_TEXT: the element's text content */
     struct ear_buf href;     /* links: the href attribute */
+    size_t mark;             /* text.len before an entity's text */
     struct ear_text xt;      /* CAP_XHTML: the walk so far */
     struct ear_textsax xs;
 };
@@ -152,6 +153,8 @@ struct sax {
     size_t nbase;            /* open elements with xml:base */
     struct field **act;      /* open captures, innermost last */
     size_t nact, actcap;
+    int in_entity;           /* text from an entity's content came since
+                              * the last event of the document itself */
 
     struct item *pool[WALK_MAX + 3]; /* item states by nesting level */
     int nitem;               /* open items */
@@ -1249,8 +1252,10 @@ static void on_start(void *ctx, const xmlChar *localname,
     (void)nb_namespaces;
     (void)namespaces;
     (void)nb_defaulted;
-    if (!st)
-        return;
+    if (!st || ctx != st->ctxt)
+        return; /* markup inside an entity: a tree keeps it below an
+                 * entity reference, where no field is looked for */
+    st->in_entity = 0;
     if (st->n == st->cap) {
         size_t cap = st->cap ? st->cap * 2 : 32;
         struct elem *v = realloc(st->stack, cap * sizeof(*v));
@@ -1424,7 +1429,9 @@ static void on_end(void *ctx, const xmlChar *localname, const xmlChar *prefix,
     (void)localname;
     (void)prefix;
     (void)uri;
-    if (st && st->n > 0)
+    if (st && ctx == st->ctxt)
+        st->in_entity = 0;
+    if (st && ctx == st->ctxt && st->n > 0)
         end_elem(st);
 }
 
@@ -1435,6 +1442,14 @@ static void on_chars(void *ctx, const xmlChar *ch, int len)
 
     if (!st || len <= 0)
         return;
+    if (ctx == st->ctxt) {
+        st->in_entity = 0;
+    } else if (!st->in_entity) {
+        /* an entity's content: kept unless it fails to parse */
+        st->in_entity = 1;
+        for (i = 0; i < st->nact; i++)
+            st->act[i]->mark = st->act[i]->text.len;
+    }
     for (i = 0; i < st->nact; i++) {
         struct field *f = st->act[i];
 
@@ -1451,14 +1466,32 @@ static void on_chars(void *ctx, const xmlChar *ch, int len)
     }
 }
 
-/* libxml2 drops an element whose start tag does not end ("<name x y")
- * from its node stack without an end event: the tree keeps it, empty,
- * and what follows goes to its parent. The stack follows the tree. */
+/* Two things a tree does that the events do not say. libxml2 drops an
+ * element whose start tag does not end ("<name x y") from its node stack
+ * without an end event: the tree keeps it, empty, and what follows goes
+ * to its parent; the stack follows the tree. And the text of an entity
+ * whose content fails to parse is delivered, then left out of the tree. */
 static void on_error(void *ctx, xmlErrorPtr e)
 {
     struct sax *st = sax_of(ctx);
+    size_t i;
 
-    if (st && e && e->code == XML_ERR_GT_REQUIRED && e->message
+    if (!st || !e || ctx != st->ctxt)
+        return;
+    if (st->in_entity && e->code == XML_ERR_UNDECLARED_ENTITY
+        && e->message && strstr(e->message, "failed to parse")) {
+        /* a tree drops the content of an entity that does not parse */
+        for (i = 0; i < st->nact; i++)
+            if (st->act[i]->kind == CAP_TEXT
+                && st->act[i]->text.len >= st->act[i]->mark) {
+                st->act[i]->text.len = st->act[i]->mark;
+                if (st->act[i]->text.ptr)
+                    st->act[i]->text.ptr[st->act[i]->mark] = '\0';
+            }
+        st->in_entity = 0;
+        return;
+    }
+    if (e->code == XML_ERR_GT_REQUIRED && e->message
         && strncmp(e->message, "Couldn't find end of Start Tag", 30) == 0
         && st->n > 0)
         end_elem(st);

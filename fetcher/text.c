@@ -399,16 +399,21 @@ static int fast_name(struct fast_elem *fe, const char *s, size_t len,
         return -1; /* a longer name than ours */
     fe->name[n] = '\0';
     *used = n;
-    known = htmlTagLookup(BAD_CAST fe->name) != NULL;
     ft = bsearch(fe->name, fast_tags, NELEM(fast_tags), sizeof(*ft),
                  cmp_fast);
-    if (ft && known)
+    if (ft) {
+        /* all of HTML 4, which libxml2 knows (htmlTagLookup() is a
+         * linear search: not asked again) */
         fe->kind = ft->kind;
-    else if (!known && !tag_in(BAD_CAST fe->name, dropped_tags,
-                               NELEM(dropped_tags)))
-        fe->kind = FK_INLINE;
-    else
+        fe->block = ft->kind == FK_BLOCK
+                    || (ft->kind == FK_VOID && fe->name[0] != 'i');
+        return 0;
+    }
+    known = htmlTagLookup(BAD_CAST fe->name) != NULL;
+    if (known || tag_in(BAD_CAST fe->name, dropped_tags,
+                        NELEM(dropped_tags)))
         return -1;
+    fe->kind = FK_INLINE;
     fe->block = tag_in(BAD_CAST fe->name, block_tags, NELEM(block_tags));
     return 0;
 }

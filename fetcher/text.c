@@ -563,6 +563,29 @@ static size_t fast_ref(const char *s, size_t len, char *out, size_t *n)
     }
 }
 
+/* Whether libxml2 closes an open oldtag when newtag starts (<div> closes
+ * <p>): its own table, asked through htmlAutoCloseTag() with a node that
+ * stands for the new element. The end then comes earlier than the source
+ * says, and the text after it lands elsewhere: not for the fast path. */
+static int auto_closes(const char *newtag, const char *oldtag)
+{
+    static const char *const self[] = {"a", "li", "p", "tbody", "td", "th",
+                                       "tr"};
+    xmlNode n;
+    size_t i;
+
+    if (strcmp(newtag, oldtag) == 0) {
+        for (i = 0; i < NELEM(self); i++)
+            if (strcmp(newtag, self[i]) == 0)
+                return 1;
+        return 0;
+    }
+    memset(&n, 0, sizeof(n));
+    n.type = XML_ELEMENT_NODE;
+    n.name = BAD_CAST newtag;
+    return htmlAutoCloseTag(NULL, BAD_CAST oldtag, &n) == 1;
+}
+
 /* The end of a raw text element (script, style) whose content starts at
  * s: libxml2 ends it at the first "</name" (any case). Returns the bytes
  * up to and with its end tag, 0 to give up. */
@@ -671,6 +694,8 @@ static int html_fast(struct ear_text *t, const char *s, size_t len)
                 run = i;
                 continue;
             }
+            if (depth > 0 && auto_closes(fe.name, stack[depth - 1].name))
+                goto give_up;
             /* a cell closes an open <p> (not a block: no break); only
              * in a row, where there is none */
             if (fe.kind == FK_CELL

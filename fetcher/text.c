@@ -3,11 +3,13 @@
  *
  * Every text field of a mention passes through struct ear_text, which
  * normalises whitespace while appending: a run of blanks becomes one space,
- * a line break is written only between two pieces of text. HTML is parsed
- * by libxml2's HTML parser (entities decoded, broken markup recovered) into
- * a tree that ear_text__node() walks: block elements become line breaks,
- * script/style and friends are dropped. Atom's inline XHTML is already a
- * tree and takes the same walk.
+ * a line break is written only between two pieces of text. HTML becomes
+ * text by one set of rules (block elements become line breaks, script/style
+ * and friends are dropped, <pre> keeps its line breaks), applied by
+ * ear_text__node() to a tree, by the SAX walk to parser events (libxml2's
+ * HTML parser, Atom's inline XHTML in the SAX feed reader), and by
+ * html_fast() to simple markup it reads itself, giving up to the parser
+ * wherever libxml2 would read the markup its own way.
  */
 #include <limits.h>
 #include <stdlib.h>

@@ -6,7 +6,8 @@
  * url.c    link resolution (libxml2 xmlBuildURI), canonical links (libcurl
  *          URL API), file paths as URLs;
  * item.c   the last step of every parser: key, canonical url, valid UTF-8;
- * feed.c   ear_feed_parse(): detection, charset, RSS / RDF / Atom;
+ * feed.c   ear_feed_parse(): detection, charset, entity repair;
+ * feed_sax.c  RSS / RDF / Atom read with libxml2's SAX2 interface;
  * jsonfeed.c  JSON Feed 1.0 / 1.1 (jansson);
  * rating.c  star ratings onto the 1..5 scale;
  * jsonpath.c  the path language of JSON mappings;
@@ -45,6 +46,17 @@ void ear_text__add(struct ear_text *t, const char *s, size_t len,
 void ear_text__break(struct ear_text *t);
 /* Walks an HTML or XHTML node's children (not the node itself). */
 void ear_text__node(struct ear_text *t, const xmlNode *node);
+/* The walk of ear_text__node() fed by parser events (SAX): start and end
+ * of each element below the one whose text is wanted, and its text. */
+struct ear_textsax {
+    struct ear_text *t;
+    int skip;               /* depth inside a dropped element */
+    int pre;                /* depth inside <pre> */
+};
+void ear_text__sax_init(struct ear_textsax *w, struct ear_text *t);
+void ear_text__sax_start(struct ear_textsax *w, const xmlChar *name);
+void ear_text__sax_end(struct ear_textsax *w, const xmlChar *name);
+void ear_text__sax_chars(struct ear_textsax *w, const char *s, size_t len);
 /* Returns: new string, or NULL with *rc set (EAR_ENOMEM). Disposes t. */
 char *ear_text__take(struct ear_text *t, int *rc);
 
@@ -235,6 +247,17 @@ char *ear_url__link_next(const char *link, const char *base);
 
 /* ------------------------------------------------------------------ feeds */
 
+/* An XML feed (sniffed, with its charset settled and its entities fixed
+ * by feed.c) read with libxml2's SAX2 interface into items and info.
+ * encoding (may be NULL) is passed to libxml2 as xmlReadMemory() takes
+ * it, opts are libxml2 parser options, type (may be NULL) the configured
+ * feed type, skipped_lines the lines cut before body (for error lines).
+ * len must not exceed INT_MAX. */
+int ear_feed__xml(struct ear_mention_list *items, struct ear_feed_info *info,
+                  const char *body, size_t len, const char *base_url,
+                  const char *encoding, int opts, const char *type,
+                  int skipped_lines, const char *source_name,
+                  struct ear_error *err);
 int ear_feed__json(struct ear_mention_list *items, struct ear_feed_info *info,
                    const char *body, size_t len, const char *base_url,
                    const char *source_name, struct ear_error *err);

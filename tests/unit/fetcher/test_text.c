@@ -36,6 +36,23 @@ int main(void)
     expect("x<img src=a.png alt=picture>y", "xy");
     expect("5 < 6 and 7 > 3", "5 < 6 and 7 > 3");
     expect("<html><head><title>T</title></head><body>B</body></html>", "B");
+    /* Simple markup is read without libxml2's HTML parser; these give
+     * what the parser gives (auto-closed elements, implied <head>,
+     * references it reads its own way), whichever path takes them. */
+    expect("<b>x</b> &amp; <i>y</i>", "x & y");
+    expect("&foo; bar", "&foo; bar");
+    expect("<!-- c --><p>a</p><p>b</p>", "a\nb");
+    expect("x<script>if (a</b) {}</script>y", "xy");
+    expect("<script>x</script>y", "y");
+    expect("a<p>b<div>c</div>d</p>e", "a\nb\nc\nde");
+    expect("text<td>cell", "text\ncell");
+    expect("<section>a</section><figure>b</figure>c", "a\nb\nc");
+    expect("<img src=x></img>after", "after");
+    expect("AT&T and &#0; &#x110000; ok", "AT&T and ok");
+    expect("a&nbsp;b<br />c", "a b\nc");
+    expect("<table><tr><td>1<td>2</tr></table>", "1 2");
+    expect("<P CLASS=\"x\">Up</P>per", "Up\nper");
+    expect("<a href='x' title=\"a>b\">link</a> t", "link t");
     /* deep nesting stays bounded */
     {
         char *deep = malloc(5 * 3000 + 16);

@@ -6,10 +6,10 @@
  * a line break is written only between two pieces of text. HTML becomes
  * text by one set of rules (block elements become line breaks, script/style
  * and friends are dropped, <pre> keeps its line breaks), applied by
- * ear_text__node() to a tree, by the SAX walk to parser events (libxml2's
- * HTML parser, Atom's inline XHTML in the SAX feed reader), and by
- * html_fast() to simple markup it reads itself, giving up to the parser
- * wherever libxml2 would read the markup its own way.
+ * ear_text__node() to a tree and by the SAX walk to parser events
+ * (libxml2's HTML parser, Atom's inline XHTML in the SAX feed reader). Text
+ * with no markup and no reference at all skips the parser; everything else
+ * is read by libxml2.
  */
 #include <limits.h>
 #include <stdlib.h>
@@ -312,432 +312,9 @@ static void sax_chars(void *ctx, const xmlChar *ch, int len)
         ear_text__sax_chars(sax_of(ctx), (const char *)ch, (size_t)len);
 }
 
-/* ------------------------------------------------------------ fast HTML */
-
-/* Most descriptions are simple HTML: a few inline and block elements,
- * properly nested, and entity references. For those the text is what
- * libxml2's HTML parser and the walk make of them, without the parser:
- * inline elements change nothing, blocks and void elements break lines,
- * references become their characters. Anything else (tables, <pre>,
- * dropped elements, comments, document structure, tags libxml2 does not
- * know, mismatched nesting, references it would read its own way, bytes
- * it would complain about) makes html_fast() give up, and the fragment
- * goes to libxml2. Sorted by name. */
-enum fast_kind { FK_INLINE, FK_VOID, FK_BLOCK, FK_CELL, FK_RAW };
-
-static const struct fast_tag {
-    const char *name;
-    enum fast_kind kind;
-} fast_tags[] = {
-    {"a", FK_INLINE},       {"abbr", FK_INLINE},   {"acronym", FK_INLINE},
-    {"address", FK_BLOCK},  {"b", FK_INLINE},      {"big", FK_INLINE},
-    {"blockquote", FK_BLOCK}, {"br", FK_VOID},     {"caption", FK_BLOCK},
-    {"center", FK_BLOCK},   {"cite", FK_INLINE},   {"code", FK_INLINE},
-    {"dd", FK_BLOCK},       {"del", FK_INLINE},    {"dfn", FK_INLINE},
-    {"div", FK_BLOCK},      {"dl", FK_BLOCK},      {"dt", FK_BLOCK},
-    {"em", FK_INLINE},      {"font", FK_INLINE},   {"h1", FK_BLOCK},
-    {"h2", FK_BLOCK},       {"h3", FK_BLOCK},      {"h4", FK_BLOCK},
-    {"h5", FK_BLOCK},       {"h6", FK_BLOCK},      {"hr", FK_VOID},
-    {"i", FK_INLINE},       {"img", FK_VOID},      {"ins", FK_INLINE},
-    {"kbd", FK_INLINE},     {"li", FK_BLOCK},      {"ol", FK_BLOCK},
-    {"p", FK_BLOCK},        {"q", FK_INLINE},      {"s", FK_INLINE},
-    {"samp", FK_INLINE},    {"script", FK_RAW},    {"small", FK_INLINE},
-    {"span", FK_INLINE},    {"strike", FK_INLINE}, {"strong", FK_INLINE},
-    {"style", FK_RAW},      {"sub", FK_INLINE},    {"sup", FK_INLINE},
-    {"table", FK_BLOCK},    {"tbody", FK_BLOCK},   {"td", FK_CELL},
-    {"tfoot", FK_BLOCK},    {"th", FK_CELL},       {"thead", FK_BLOCK},
-    {"tr", FK_BLOCK},       {"tt", FK_INLINE},     {"u", FK_INLINE},
-    {"ul", FK_BLOCK},       {"var", FK_INLINE}};
-
-#define FAST_DEPTH 64
-
-struct fast_elem {
-    char name[16];           /* lowercased, as libxml2 names it */
-    enum fast_kind kind;
-    int block;               /* breaks lines (block_tags) */
-};
-
-static int cmp_fast(const void *key, const void *elem)
-{
-    return strcmp((const char *)key, ((const struct fast_tag *)elem)->name);
-}
-
-static int is_alpha(unsigned char c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
-
-static int is_digit(unsigned char c)
-{
-    return c >= '0' && c <= '9';
-}
-
-static int is_hblank(unsigned char c)
-{
-    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
-}
-
-/* A tag name at s (ASCII letters and digits): one of the set above, or
- * one libxml2 does not know (HTML5's section, figure: it keeps them as
- * plain elements) unless its text is dropped. 0 and *used, or -1. */
-static int fast_name(struct fast_elem *fe, const char *s, size_t len,
-                     size_t *used)
-{
-    const struct fast_tag *ft;
-    size_t n = 0;
-    int known;
-
-    while (n < len && (is_alpha((unsigned char)s[n])
-                       || is_digit((unsigned char)s[n]))) {
-        if (n + 1 >= sizeof(fe->name))
-            return -1;
-        fe->name[n] = (char)(s[n] >= 'A' && s[n] <= 'Z' ? s[n] + 32 : s[n]);
-        n++;
-    }
-    if (n == 0 || !is_alpha((unsigned char)s[0]))
-        return -1;
-    if (n < len && (s[n] == '-' || s[n] == '_' || s[n] == ':'
-                    || s[n] == '.'))
-        return -1; /* a longer name than ours */
-    fe->name[n] = '\0';
-    *used = n;
-    ft = bsearch(fe->name, fast_tags, NELEM(fast_tags), sizeof(*ft),
-                 cmp_fast);
-    if (ft) {
-        /* all of HTML 4, which libxml2 knows (htmlTagLookup() is a
-         * linear search: not asked again) */
-        fe->kind = ft->kind;
-        fe->block = ft->kind == FK_BLOCK
-                    || (ft->kind == FK_VOID && fe->name[0] != 'i');
-        return 0;
-    }
-    known = htmlTagLookup(BAD_CAST fe->name) != NULL;
-    if (known || tag_in(BAD_CAST fe->name, dropped_tags,
-                        NELEM(dropped_tags)))
-        return -1;
-    fe->kind = FK_INLINE;
-    fe->block = tag_in(BAD_CAST fe->name, block_tags, NELEM(block_tags));
-    return 0;
-}
-
-/* The attributes of a start tag up to its end, as htmlParseStartTag()
- * reads them. *self_close for "/>". Returns the bytes used, 0 to give
- * up. */
-static size_t fast_attrs(const char *s, size_t len, int *self_close)
-{
-    size_t i = 0;
-
-    *self_close = 0;
-    for (;;) {
-        while (i < len && is_hblank((unsigned char)s[i]))
-            i++;
-        if (i >= len)
-            return 0;
-        if (s[i] == '>')
-            return i + 1;
-        if (s[i] == '/' && i + 1 < len && s[i + 1] == '>') {
-            *self_close = 1;
-            return i + 2;
-        }
-        if (!is_alpha((unsigned char)s[i]))
-            return 0;
-        {
-            size_t start = i;
-
-            while (i < len && (is_alpha((unsigned char)s[i])
-                               || is_digit((unsigned char)s[i])
-                               || s[i] == '-' || s[i] == '_'
-                               || s[i] == ':' || s[i] == '.'))
-                i++;
-            if (i - start >= 100)
-                return 0;
-        }
-        while (i < len && is_hblank((unsigned char)s[i]))
-            i++;
-        if (i < len && s[i] == '=') {
-            i++;
-            while (i < len && is_hblank((unsigned char)s[i]))
-                i++;
-            if (i >= len)
-                return 0;
-            if (s[i] == '"' || s[i] == '\'') {
-                const char *q = memchr(s + i + 1, s[i], len - i - 1);
-
-                if (!q)
-                    return 0;
-                i = (size_t)(q - s) + 1;
-            } else {
-                size_t start = i;
-
-                while (i < len && !is_hblank((unsigned char)s[i])
-                       && s[i] != '>' && s[i] != '<' && s[i] != '&'
-                       && s[i] != '"' && s[i] != '\'')
-                    i++;
-                if (i == start || (s[i - 1] == '/' && i < len
-                                   && s[i] == '>'))
-                    return 0;
-            }
-        }
-    }
-}
-
-static size_t utf8_put(char *out, unsigned int c)
-{
-    if (c < 0x80) {
-        out[0] = (char)c;
-        return 1;
-    }
-    if (c < 0x800) {
-        out[0] = (char)(0xC0 | (c >> 6));
-        out[1] = (char)(0x80 | (c & 0x3F));
-        return 2;
-    }
-    if (c < 0x10000) {
-        out[0] = (char)(0xE0 | (c >> 12));
-        out[1] = (char)(0x80 | ((c >> 6) & 0x3F));
-        out[2] = (char)(0x80 | (c & 0x3F));
-        return 3;
-    }
-    out[0] = (char)(0xF0 | (c >> 18));
-    out[1] = (char)(0x80 | ((c >> 12) & 0x3F));
-    out[2] = (char)(0x80 | ((c >> 6) & 0x3F));
-    out[3] = (char)(0x80 | (c & 0x3F));
-    return 4;
-}
-
-/* A reference at s ('&'): its characters into out (4 bytes at most).
- * Returns the bytes used, 0 to give up. */
-static size_t fast_ref(const char *s, size_t len, char *out, size_t *n)
-{
-    size_t i = 1;
-    unsigned int v = 0;
-
-    if (len < 2 || is_hblank((unsigned char)s[1])) {
-        out[0] = '&'; /* a bare ampersand stays */
-        *n = 1;
-        return 1;
-    }
-    if (s[1] == '#') {
-        int hex = len > 2 && (s[2] == 'x' || s[2] == 'X');
-        size_t start;
-
-        i = hex ? 3 : 2;
-        start = i;
-        while (i < len && i - start < 8
-               && (is_digit((unsigned char)s[i])
-                   || (hex && ((s[i] >= 'a' && s[i] <= 'f')
-                               || (s[i] >= 'A' && s[i] <= 'F'))))) {
-            unsigned char c = (unsigned char)s[i];
-
-            v = v * (hex ? 16u : 10u)
-                + (unsigned int)(is_digit(c) ? c - '0'
-                                 : c >= 'a' ? c - 'a' + 10 : c - 'A' + 10);
-            i++;
-        }
-        if (i == start || i >= len || s[i] != ';')
-            return 0;
-        /* what libxml2 takes as a character (IS_CHAR) */
-        if (!(v == 0x9 || v == 0xA || (v >= 0x20 && v < 0x80)
-              || (v >= 0xA0 && v <= 0xD7FF)
-              || (v >= 0xE000 && v <= 0xFFFD)
-              || (v >= 0x10000 && v <= 0x10FFFF)))
-            return 0;
-        *n = utf8_put(out, v);
-        return i + 1;
-    }
-    {
-        char name[32];
-        const htmlEntityDesc *ent;
-
-        while (i < len && i - 1 < sizeof(name) - 1
-               && (is_alpha((unsigned char)s[i])
-                   || (i > 1 && is_digit((unsigned char)s[i]))))
-            i++;
-        if (i == 1 || i >= len || s[i] != ';')
-            return 0;
-        memcpy(name, s + 1, i - 1);
-        name[i - 1] = '\0';
-        ent = htmlEntityLookup(BAD_CAST name);
-        if (!ent || ent->value == 0 || ent->value > 0x10FFFF)
-            return 0;
-        *n = utf8_put(out, ent->value);
-        return i + 1;
-    }
-}
-
-/* Whether libxml2 closes an open oldtag when newtag starts (<div> closes
- * <p>): its own table, asked through htmlAutoCloseTag() with a node that
- * stands for the new element. The end then comes earlier than the source
- * says, and the text after it lands elsewhere: not for the fast path. */
-static int auto_closes(const char *newtag, const char *oldtag)
-{
-    static const char *const self[] = {"a", "li", "p", "tbody", "td", "th",
-                                       "tr"};
-    xmlNode n;
-    size_t i;
-
-    if (strcmp(newtag, oldtag) == 0) {
-        for (i = 0; i < NELEM(self); i++)
-            if (strcmp(newtag, self[i]) == 0)
-                return 1;
-        return 0;
-    }
-    memset(&n, 0, sizeof(n));
-    n.type = XML_ELEMENT_NODE;
-    n.name = BAD_CAST newtag;
-    return htmlAutoCloseTag(NULL, BAD_CAST oldtag, &n) == 1;
-}
-
-/* The end of a raw text element (script, style) whose content starts at
- * s: libxml2 ends it at the first "</name" (any case). Returns the bytes
- * up to and with its end tag, 0 to give up. */
-static size_t fast_raw(const char *s, size_t len, const char *name)
-{
-    size_t n = strlen(name), i = 0;
-
-    for (;;) {
-        const char *lt = memchr(s + i, '<', len - i);
-
-        if (!lt)
-            return 0;
-        i = (size_t)(lt - s);
-        if (i + 2 + n < len && s[i + 1] == '/'
-            && strncasecmp(s + i + 2, name, n) == 0) {
-            i += 2 + n;
-            if (s[i] != '>' && !is_hblank((unsigned char)s[i]))
-                return 0; /* "</scripts": libxml2 reads on */
-            while (i < len && is_hblank((unsigned char)s[i]))
-                i++;
-            return i < len && s[i] == '>' ? i + 1 : 0;
-        }
-        i++;
-    }
-}
-
-/* The fragment into t without a parser; 0, or 1 when it is not simple
- * enough (t is then as it was). */
-static int html_fast(struct ear_text *t, const char *s, size_t len)
-{
-    struct fast_elem stack[FAST_DEPTH], fe;
-    int depth = 0, self_close, seen = 0;
-    size_t i = 0, run = 0, used, n;
-    size_t keep_len = t->buf.len;
-    int keep_space = t->pending_space, keep_break = t->pending_break;
-    char out[4];
-
-    if (!ear_utf8_valid(s, len))
-        return 1;
-    while (i < len && t->rc == 0) {
-        unsigned char c = (unsigned char)s[i];
-
-        if (c != '<' && c != '&') {
-            if ((c < 0x20 && c != '\t' && c != '\n')
-                || (c == 0xEF && i + 2 < len
-                    && (unsigned char)s[i + 1] == 0xBF
-                    && (unsigned char)s[i + 2] >= 0xBE))
-                goto give_up; /* characters libxml2 objects to */
-            if (!seen && !is_hblank(c))
-                seen = 1;
-            i++;
-            continue;
-        }
-        if (i > run)
-            ear_text__add(t, s + run, i - run, 0);
-        if (c == '&') {
-            used = fast_ref(s + i, len - i, out, &n);
-            if (!used)
-                goto give_up;
-            ear_text__add(t, out, n, 0);
-            seen = 1;
-            i += used;
-        } else if (i + 3 < len && memcmp(s + i, "<!--", 4) == 0) {
-            const char *end = memmem(s + i + 4, len - i - 4, "-->", 3);
-            size_t k;
-
-            if (!end)
-                goto give_up;
-            for (k = i + 4; k < (size_t)(end - s); k++)
-                if ((unsigned char)s[k] < 0x20 && !is_hblank(
-                        (unsigned char)s[k]))
-                    goto give_up;
-            i = (size_t)(end - s) + 3; /* comments say nothing */
-        } else if (i + 1 < len && s[i + 1] == '/') {
-            if (fast_name(&fe, s + i + 2, len - i - 2, &used) < 0)
-                goto give_up;
-            i += 2 + used;
-            while (i < len && is_hblank((unsigned char)s[i]))
-                i++;
-            if (i >= len || s[i] != '>')
-                goto give_up;
-            i++;
-            if (depth > 0 && strcmp(stack[depth - 1].name, fe.name) == 0) {
-                depth--;
-                if (fe.block)
-                    ear_text__break(t);
-            } else if (strcmp(fe.name, "img") != 0) {
-                goto give_up; /* "</img>" alone is ignored */
-            }
-        } else {
-            if (fast_name(&fe, s + i + 1, len - i - 1, &used) < 0)
-                goto give_up;
-            n = fast_attrs(s + i + 1 + used, len - i - 1 - used,
-                           &self_close);
-            if (!n)
-                goto give_up;
-            i += 1 + used + n;
-            if (fe.kind == FK_RAW) {
-                /* first in the fragment, it would open an implied <head> */
-                if (!seen || self_close)
-                    goto give_up;
-                n = fast_raw(s + i, len - i, fe.name);
-                if (!n)
-                    goto give_up;
-                i += n; /* its text is dropped */
-                run = i;
-                continue;
-            }
-            if (depth > 0 && auto_closes(fe.name, stack[depth - 1].name))
-                goto give_up;
-            /* a cell closes an open <p> (not a block: no break); only
-             * in a row, where there is none */
-            if (fe.kind == FK_CELL
-                && (depth == 0 || strcmp(stack[depth - 1].name, "tr") != 0))
-                goto give_up;
-            seen = 1;
-            if (fe.block)
-                ear_text__break(t);
-            else if (fe.kind == FK_CELL)
-                t->pending_space = 1;
-            if (fe.kind == FK_VOID || self_close) {
-                if (fe.block)
-                    ear_text__break(t);
-            } else {
-                if (depth == FAST_DEPTH)
-                    goto give_up;
-                stack[depth++] = fe;
-            }
-        }
-        run = i;
-    }
-    if (i > run && t->rc == 0)
-        ear_text__add(t, s + run, i - run, 0);
-    return 0;
-give_up:
-    if (t->rc < 0)
-        return 0; /* out of memory: nothing to retry */
-    t->buf.len = keep_len;
-    if (t->buf.ptr)
-        t->buf.ptr[keep_len] = '\0';
-    t->pending_space = keep_space;
-    t->pending_break = keep_break;
-    return 1;
-}
-
 int ear_html__text(struct ear_html *h, struct ear_text *t, const char *html,
                    size_t len)
 {
-    static htmlSAXHandler sax;
-    static int sax_ready;
     struct ear_textsax st;
     htmlParserCtxtPtr ctxt;
     int opts = HTML_PARSE_RECOVER | HTML_PARSE_NOERROR
@@ -752,33 +329,28 @@ int ear_html__text(struct ear_html *h, struct ear_text *t, const char *html,
         ear_text__add(t, html, len, 0);
         return t->rc;
     }
-    if (html_fast(t, html, len) == 0)
-        return t->rc;
     if (len > INT_MAX)
         len = INT_MAX;
-    if (!sax_ready) {
-        /* only text and elements matter: everything else is ignored */
-        memset(&sax, 0, sizeof(sax));
-        sax.startElement = sax_start;
-        sax.endElement = sax_end;
-        sax.characters = sax_chars;
-        sax.cdataBlock = sax_chars;
-        sax.ignorableWhitespace = sax_chars;
-        sax_ready = 1;
-    }
     ctxt = htmlCreateMemoryParserCtxt(html, (int)len);
-    if (!ctxt)
+    if (!ctxt || !ctxt->sax) {
+        htmlFreeParserCtxt(ctxt);
         return EAR_ENOMEM;
+    }
     ear_text__sax_init(&st, t);
-    if (ctxt->sax)
-        xmlFree(ctxt->sax);
-    ctxt->sax = &sax;
+    /* The context's own handler (the parse may write to it, and parses
+     * run on several threads): only text and elements matter, everything
+     * else is ignored. */
+    memset(ctxt->sax, 0, sizeof(*ctxt->sax));
+    ctxt->sax->startElement = sax_start;
+    ctxt->sax->endElement = sax_end;
+    ctxt->sax->characters = sax_chars;
+    ctxt->sax->cdataBlock = sax_chars;
+    ctxt->sax->ignorableWhitespace = sax_chars;
     ctxt->userData = ctxt;
     ctxt->_private = &st;
     htmlCtxtUseOptions(ctxt, opts);
     xmlSwitchEncoding(ctxt, XML_CHAR_ENCODING_UTF8);
     htmlParseDocument(ctxt);
-    ctxt->sax = NULL; /* static: not to be freed */
     if (ctxt->myDoc)
         xmlFreeDoc(ctxt->myDoc);
     htmlFreeParserCtxt(ctxt);

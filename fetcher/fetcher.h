@@ -123,9 +123,12 @@ struct ear_fetch_opts {
     size_t max_body;        /* decompressed body bytes */
     long max_redirs;
     const char *user_agent; /* NULL = "earshot/VERSION" */
+    int parse_threads;      /* threads parsing fetched pages while the
+                               transfers go on: 0 = one per CPU (at most
+                               8), -1 = none (parse between transfers) */
 };
 
-#define EAR_FETCH_OPTS_INIT {16, 4, 10, 60, (size_t)16 << 20, 5, NULL}
+#define EAR_FETCH_OPTS_INIT {16, 4, 10, 60, (size_t)16 << 20, 5, NULL, 0}
 
 /* What one source's poll produced. Everything is owned by the result and
  * valid only during the callback; the callback may move items out (steal
@@ -169,8 +172,11 @@ int ear_fetcher_add(struct ear_fetcher *f, const struct ear_source_cfg *src,
  * robots.txt (once per site, cached in the fetcher for a day; robots:
  * false opts out); a paged source follows its next pages up to its
  * max_pages and reports them as one result (only the first page is a
- * conditional request). At most twice max_total_conns transfers are
- * under way at once; the rest wait in the queue. The queue is empty afterwards; connections stay
+ * conditional request). Fetched pages are parsed on parse_threads
+ * worker threads (started and joined within the perform) while the
+ * transfers go on; cb is always called on the calling thread. At most
+ * twice max_total_conns transfers are under way at once (fetching or
+ * parsing); the rest wait in the queue. The queue is empty afterwards; connections stay
  * cached for the next perform. Returns 0 when every source was polled
  * (whatever their outcome), or EAR_ENOMEM / EAR_EHTTP when the multi handle
  * itself failed (sources not yet reported are then reported as failed). */

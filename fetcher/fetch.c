@@ -121,7 +121,15 @@ struct transfer {
  * driving transfers; a worker parses it and wakes the loop, which then
  * reports the source (on its own thread, as before). The workers live for
  * one perform. */
+struct parse_pool;
+struct worker_arg {
+    struct parse_pool *pool;
+    struct ear_fetcher *f;
+    int idx;
+};
+
 struct parse_pool {
+    struct worker_arg args[MAX_PARSERS];
     pthread_mutex_t mu;
     pthread_cond_t cv;          /* todo has work, or stop */
     struct transfer *todo, **todo_tail;
@@ -144,7 +152,25 @@ struct ear_fetcher {
     int max_active;         /* at most this many at once (both) */
     int pool_ready;         /* pool's mutex and condition made */
     struct parse_pool pool;
+    ear_fetch_idle_cb idle;
+    void *idle_payload;
+    ear_fetch_prepare_cb prepare;
+    void *prepare_payload;
 };
+
+void ear_fetcher_set_prepare(struct ear_fetcher *f, ear_fetch_prepare_cb cb,
+                             void *payload)
+{
+    f->prepare = cb;
+    f->prepare_payload = cb ? payload : NULL;
+}
+
+void ear_fetcher_set_idle(struct ear_fetcher *f, ear_fetch_idle_cb cb,
+                          void *payload)
+{
+    f->idle = cb;
+    f->idle_payload = cb ? payload : NULL;
+}
 
 static void transfer_free(struct transfer *t)
 {
@@ -171,6 +197,8 @@ static void transfer_free(struct transfer *t)
     free(t->res.last_modified);
     ear_feed_info_dispose(&t->res.feed);
     ear_mention_list_dispose(&t->res.items);
+    if (t->res.user && t->res.user_free)
+        t->res.user_free(t->res.user);
     free(t);
 }
 
@@ -805,9 +833,11 @@ static enum step parsed(struct transfer *t);
  * the calling thread when there are none. Touches only the transfer's
  * parser, body, result and parse fields, never its easy handle. The body
  * is freed as soon as it is read. */
-static void parse_page(struct transfer *t)
+static void parse_page(struct transfer *t, int worker)
 {
+    struct ear_fetcher *f = t->f;
     struct ear_page pg;
+    size_t from = t->page > 1 ? t->before : 0;
 
     memset(&pg, 0, sizeof(pg));
     pg.body = t->body.ptr ? t->body.ptr : "";
@@ -825,6 +855,11 @@ static void parse_page(struct transfer *t)
                                        &t->res.err);
     }
     ear_buf_dispose(&t->body);
+    if (worker >= 0 && t->parse_rc == 0 && f->prepare
+        && t->res.items.n > from) {
+        t->res.src = t->src;
+        f->prepare(&t->res, from, worker, f->prepare_payload);
+    }
 }
 
 /* Hands a fetched page to the parse workers. Returns STEP_PARSING, or
@@ -834,7 +869,7 @@ static enum step submit(struct ear_fetcher *f, struct transfer *t)
     struct parse_pool *p = &f->pool;
 
     if (p->nthreads == 0) {
-        parse_page(t);
+        parse_page(t, -1);
         return parsed(t);
     }
     t->qnext = NULL;
@@ -849,7 +884,8 @@ static enum step submit(struct ear_fetcher *f, struct transfer *t)
 
 static void *parse_worker(void *arg)
 {
-    struct parse_pool *p = arg;
+    struct worker_arg *a = arg;
+    struct parse_pool *p = a->pool;
     struct transfer *t;
 
     pthread_mutex_lock(&p->mu);
@@ -863,7 +899,7 @@ static void *parse_worker(void *arg)
         if (!p->todo)
             p->todo_tail = &p->todo;
         pthread_mutex_unlock(&p->mu);
-        parse_page(t);
+        parse_page(t, a->idx);
         pthread_mutex_lock(&p->mu);
         t->qnext = NULL;
         *p->done_tail = t;
@@ -875,8 +911,7 @@ static void *parse_worker(void *arg)
     return NULL;
 }
 
-/* How many parse workers a perform with n transfers gets. */
-static int workers_for(const struct ear_fetcher *f, size_t n)
+int ear_fetcher_workers(const struct ear_fetcher *f, size_t n)
 {
     long cpus;
     int want = f->opts.parse_threads;
@@ -897,7 +932,7 @@ static int workers_for(const struct ear_fetcher *f, size_t n)
 static void pool_start(struct ear_fetcher *f, size_t ntransfers)
 {
     struct parse_pool *p = &f->pool;
-    int want = workers_for(f, ntransfers);
+    int want = ear_fetcher_workers(f, ntransfers);
     char *warm = NULL;
 
     p->todo = p->done = NULL;
@@ -912,10 +947,16 @@ static void pool_start(struct ear_fetcher *f, size_t ntransfers)
     xmlInitParser();
     if (ear_html_to_text(&warm, "<p>a&amp;b</p>", 14) == 0)
         free(warm);
-    while (p->nthreads < want
-           && pthread_create(&p->th[p->nthreads], NULL, parse_worker, p)
-                  == 0)
+    while (p->nthreads < want) {
+        struct worker_arg *a = &p->args[p->nthreads];
+
+        a->pool = p;
+        a->f = f;
+        a->idx = p->nthreads;
+        if (pthread_create(&p->th[p->nthreads], NULL, parse_worker, a) != 0)
+            break;
         p->nthreads++;
+    }
     /* no thread at all: every page is parsed on this thread instead */
 }
 
@@ -1306,7 +1347,7 @@ int ear_fetcher_perform(struct ear_fetcher *f, ear_fetch_cb cb, void *payload)
     struct transfer *t, *next;
     CURLMcode mc = CURLM_OK;
     size_t n = 0;
-    int running = 0;
+    int running = 0, wait;
     int rc = 0;
 
     /* Sources that cannot even start are reported first. */
@@ -1357,7 +1398,14 @@ int ear_fetcher_perform(struct ear_fetcher *f, ear_fetch_cb cb, void *payload)
             break;
         }
         /* a worker finishing a parse wakes this */
-        mc = curl_multi_poll(f->multi, NULL, 0, 1000, NULL);
+        wait = 1000;
+        if (f->idle) {
+            long want = f->idle(f->idle_payload);
+
+            if (want >= 0 && want < wait)
+                wait = (int)want;
+        }
+        mc = curl_multi_poll(f->multi, NULL, 0, wait, NULL);
         if (mc != CURLM_OK)
             break;
     }

@@ -33,12 +33,14 @@
  * is "silent" (earshot sources).
  */
 #include <getopt.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
 #include <unistd.h>
 #include <jansson.h>
+#include <sqlite3.h>
 #include "analyzer/analyzer.h"
 #include "cli/cli.h"
 #include "fetcher/fetcher.h"
@@ -49,6 +51,7 @@
 #define MIN_INTERVAL 60
 #define BATCH_MS 250          /* a batch is committed when this old ... */
 #define BATCH_MENTIONS 4000   /* ... or when it has stored this many */
+#define CHECKPOINT_FRAMES 1000 /* SQLite's own autocheckpoint threshold */
 
 /* ------------------------------------------------------------ options */
 
@@ -145,6 +148,105 @@ int ear_cli_source_silent(const struct ear_source_cfg *src,
 }
 
 /* ------------------------------------------------------------ poller */
+
+/* Checkpoints during a poll: SQLite would copy the WAL into the database
+ * (and wait for the disk twice) inside the commit that crosses
+ * CHECKPOINT_FRAMES, on the thread that writes the store. During a poll
+ * that commit only wakes this thread, which runs the same (passive)
+ * checkpoint on a connection of its own while the poll goes on. After the
+ * poll the store's connection checkpoints by itself again. */
+struct checkpointer {
+    pthread_t th;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    struct ear_store *st;   /* its own connection */
+    int want, stop, running;
+};
+
+static void *checkpoint_main(void *arg)
+{
+    struct checkpointer *c = arg;
+
+    pthread_mutex_lock(&c->mu);
+    for (;;) {
+        while (!c->want && !c->stop)
+            pthread_cond_wait(&c->cv, &c->mu);
+        if (!c->want)
+            break;
+        c->want = 0;
+        pthread_mutex_unlock(&c->mu);
+        /* a failure (busy: a reader or another checkpoint) is retried at
+         * the next commit, or by the store itself after the poll */
+        sqlite3_wal_checkpoint_v2(ear_store_db(c->st), NULL,
+                                  SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+        pthread_mutex_lock(&c->mu);
+    }
+    pthread_mutex_unlock(&c->mu);
+    return NULL;
+}
+
+/* The store's wal hook during a poll (after each commit). */
+static int checkpoint_hook(void *arg, sqlite3 *db, const char *name,
+                           int frames)
+{
+    struct checkpointer *c = arg;
+
+    (void)db;
+    (void)name;
+    if (frames >= CHECKPOINT_FRAMES) {
+        pthread_mutex_lock(&c->mu);
+        c->want = 1;
+        pthread_cond_signal(&c->cv);
+        pthread_mutex_unlock(&c->mu);
+    }
+    return SQLITE_OK;
+}
+
+/* Starts the checkpointer for a poll; when it cannot, the store goes on
+ * checkpointing by itself. */
+static void checkpoint_start(struct checkpointer *c, struct ear_store *st)
+{
+    struct ear_error err;
+
+    memset(c, 0, sizeof *c);
+    ear_error_clear(&err);
+    if (ear_store_open(&c->st, ear_store_path(st), &err) < 0)
+        return;
+    if (pthread_mutex_init(&c->mu, NULL) != 0) {
+        ear_store_close(c->st);
+        return;
+    }
+    if (pthread_cond_init(&c->cv, NULL) != 0) {
+        pthread_mutex_destroy(&c->mu);
+        ear_store_close(c->st);
+        return;
+    }
+    if (pthread_create(&c->th, NULL, checkpoint_main, c) != 0) {
+        pthread_cond_destroy(&c->cv);
+        pthread_mutex_destroy(&c->mu);
+        ear_store_close(c->st);
+        return;
+    }
+    c->running = 1;
+    sqlite3_wal_hook(ear_store_db(st), checkpoint_hook, c);
+}
+
+static void checkpoint_stop(struct checkpointer *c, struct ear_store *st)
+{
+    if (!c->running)
+        return;
+    /* back to SQLite's own checkpoints (this replaces the hook) */
+    sqlite3_wal_autocheckpoint(ear_store_db(st), CHECKPOINT_FRAMES);
+    pthread_mutex_lock(&c->mu);
+    c->stop = 1;
+    pthread_cond_signal(&c->cv);
+    pthread_mutex_unlock(&c->mu);
+    pthread_join(c->th, NULL);
+    pthread_cond_destroy(&c->cv);
+    pthread_mutex_destroy(&c->mu);
+    ear_store_close(c->st);
+    c->running = 0;
+}
 
 /* One parse worker's own analyzer and read connection to the store. */
 struct prep_worker {
@@ -868,6 +970,7 @@ int ear_poller_poll(struct ear_poller *p, int force,
                     int64_t *next_due)
 {
     struct ear_error err;
+    struct checkpointer ckpt;
     size_t i, j, nqueued = 0;
     int64_t soonest = 0;
 
@@ -917,10 +1020,14 @@ int ear_poller_poll(struct ear_poller *p, int force,
     work_setup(p, nqueued);
     ear_fetcher_set_idle(p->fetcher, on_idle, p);
     ear_fetcher_set_prepare(p->fetcher, p->nwork ? on_prepare : NULL, p);
+    memset(&ckpt, 0, sizeof ckpt);
+    if (nqueued > 1)
+        checkpoint_start(&ckpt, p->st);
     if (ear_fetcher_perform(p->fetcher, on_result, p) < 0)
         ear_cli_err(p->cli, "polling stopped early; unreported sources are "
                             "counted as failed");
     batch_close(p);
+    checkpoint_stop(&ckpt, p->st);
     { /* incidents and alert delivery (output); never change the status */
         struct ear_output_stats os;
 

@@ -11,8 +11,9 @@
 #   floor        curl --parallel (16 connections) downloading the same URLs,
 #                plus sfeed parsing the same bytes
 #
-# Wall times are hyperfine medians (RUNS runs, default 5); peak RSS comes
-# from /usr/bin/time -v. Every tool gets 16 connections to the one host.
+# Wall times are hyperfine medians (RUNS runs, default 5), with hyperfine's
+# mean user and system CPU times beside them; peak RSS comes from
+# /usr/bin/time -v. Every tool gets 16 connections to the one host.
 # Needs: nginx, sfeed, curl, hyperfine, GNU time, python3.
 # Usage: bench/poll.sh [path/to/earshot]
 set -eu
@@ -167,8 +168,12 @@ r = {x["command"]: x for x in json.load(open(sys.argv[1]))["results"]}
 med = {k: v["median"] for k, v in r.items()}
 first, again = med["earshot first poll"], med["earshot all 304"]
 floor = med["curl --parallel"] + med["sfeed on the same bytes"]
+# CPU times too: on a loaded machine the wall times say more about the
+# other load than about the tools (hyperfine's mean user and system time)
+print("%-26s %10s %10s %10s" % ("", "wall (med)", "user", "system"))
 for k in med:
-    print("%-26s %8.3f s" % (k, med[k]))
+    print("%-26s %8.3f s %8.3f s %8.3f s"
+          % (k, med[k], r[k]["user"], r[k]["system"]))
 print("%-26s %8.3f s" % ("floor (curl + sfeed)", floor))
 print("earshot / floor            %8.2f   (target <= 2)" % (first / floor))
 print("sfeed_update / earshot     %8.2f   (target >= 10)"

@@ -5,9 +5,23 @@
  * Every due source is queued on the fetcher, which polls them all at once.
  * As each source finishes, its new mentions are stored, analyzed and, when
  * flagged, queued, and its polling state (validators, next due time,
- * failures) saved: all of it in one transaction per source, so a source
+ * failures) saved: all of it in one savepoint per source, so a source
  * that fails half-way leaves nothing half-written and never touches what
- * the others stored. The summary says, per source, what came of it.
+ * the others stored. The sources finishing within a quarter of a second
+ * share one transaction (a batch), committed when it is that old, holds
+ * BATCH_MENTIONS mentions, the fetcher has to wait for the network anyway,
+ * or the poll ends: a bulk poll commits a few times a second instead of
+ * once per source, and the write lock is never held much longer than
+ * BATCH_MS. A crash loses at most the batch in flight, whose sources'
+ * polling state goes with it (they are fetched again). The summary says,
+ * per source, what came of it.
+ *
+ * The fetcher parses on worker threads; while they are at it, each worker
+ * also analyzes the items that are not stored yet (as far as its own read
+ * connection sees), with an analyzer of its own loaded from the same
+ * packs. The verdict is only used when storing finds the mention new; a
+ * new mention without one is analyzed here, as before. So the verdicts
+ * are the same either way, and this thread is left with the store.
  *
  * Scheduling lives here too. A source is due again after its interval
  * (±10% jitter), or, with adaptive: true, after an interval that follows
@@ -19,11 +33,14 @@
  * is "silent" (earshot sources).
  */
 #include <getopt.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 #include <jansson.h>
+#include <sqlite3.h>
 #include "analyzer/analyzer.h"
 #include "cli/cli.h"
 #include "fetcher/fetcher.h"
@@ -32,6 +49,9 @@
 #define BACKOFF_CAP (6 * 3600)
 #define RETRY_AFTER_CAP (7 * 24 * 3600) /* a server's wish, within reason */
 #define MIN_INTERVAL 60
+#define BATCH_MS 250          /* a batch is committed when this old ... */
+#define BATCH_MENTIONS 4000   /* ... or when it has stored this many */
+#define CHECKPOINT_FRAMES 1000 /* SQLite's own autocheckpoint threshold */
 
 /* ------------------------------------------------------------ options */
 
@@ -114,6 +134,156 @@ int ear_cli_check_sources(struct ear_cli *cli, const struct ear_config *cfg)
 
 /* ------------------------------------------------------------ poller */
 
+/* Checkpoints during a poll: SQLite would copy the WAL into the database
+ * (and wait for the disk twice) inside the commit that crosses
+ * CHECKPOINT_FRAMES, on the thread that writes the store. During a poll
+ * that commit only wakes this thread, which runs the same (passive)
+ * checkpoint on a connection of its own while the poll goes on. After the
+ * poll the store's connection checkpoints by itself again. */
+struct checkpointer {
+    pthread_t th;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    struct ear_store *st;   /* its own connection */
+    int want, stop, running;
+};
+
+static void *checkpoint_main(void *arg)
+{
+    struct checkpointer *c = arg;
+
+    pthread_mutex_lock(&c->mu);
+    for (;;) {
+        while (!c->want && !c->stop)
+            pthread_cond_wait(&c->cv, &c->mu);
+        if (!c->want)
+            break;
+        c->want = 0;
+        pthread_mutex_unlock(&c->mu);
+        /* a failure (busy: a reader or another checkpoint) is retried at
+         * the next commit, or by the store itself after the poll */
+        sqlite3_wal_checkpoint_v2(ear_store_db(c->st), NULL,
+                                  SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+        pthread_mutex_lock(&c->mu);
+    }
+    pthread_mutex_unlock(&c->mu);
+    return NULL;
+}
+
+/* The store's wal hook during a poll (after each commit). */
+static int checkpoint_hook(void *arg, sqlite3 *db, const char *name,
+                           int frames)
+{
+    struct checkpointer *c = arg;
+
+    (void)db;
+    (void)name;
+    if (frames >= CHECKPOINT_FRAMES) {
+        pthread_mutex_lock(&c->mu);
+        c->want = 1;
+        pthread_cond_signal(&c->cv);
+        pthread_mutex_unlock(&c->mu);
+    }
+    return SQLITE_OK;
+}
+
+/* Starts the checkpointer for a poll; when it cannot, the store goes on
+ * checkpointing by itself. */
+static void checkpoint_start(struct checkpointer *c, struct ear_store *st)
+{
+    struct ear_error err;
+
+    memset(c, 0, sizeof *c);
+    ear_error_clear(&err);
+    if (ear_store_open(&c->st, ear_store_path(st), &err) < 0)
+        return;
+    if (pthread_mutex_init(&c->mu, NULL) != 0) {
+        ear_store_close(c->st);
+        return;
+    }
+    if (pthread_cond_init(&c->cv, NULL) != 0) {
+        pthread_mutex_destroy(&c->mu);
+        ear_store_close(c->st);
+        return;
+    }
+    if (pthread_create(&c->th, NULL, checkpoint_main, c) != 0) {
+        pthread_cond_destroy(&c->cv);
+        pthread_mutex_destroy(&c->mu);
+        ear_store_close(c->st);
+        return;
+    }
+    c->running = 1;
+    sqlite3_wal_hook(ear_store_db(st), checkpoint_hook, c);
+}
+
+static void checkpoint_stop(struct checkpointer *c, struct ear_store *st)
+{
+    if (!c->running)
+        return;
+    /* back to SQLite's own checkpoints (this replaces the hook) */
+    sqlite3_wal_autocheckpoint(ear_store_db(st), CHECKPOINT_FRAMES);
+    pthread_mutex_lock(&c->mu);
+    c->stop = 1;
+    pthread_cond_signal(&c->cv);
+    pthread_mutex_unlock(&c->mu);
+    pthread_join(c->th, NULL);
+    pthread_cond_destroy(&c->cv);
+    pthread_mutex_destroy(&c->mu);
+    ear_store_close(c->st);
+    c->running = 0;
+}
+
+/* One parse worker's own analyzer and read connection to the store. */
+struct prep_worker {
+    struct ear_analyzer *an;
+    struct ear_store *st;
+};
+
+/* A source's verdicts made on a worker: v[i] for items.v[i] when
+ * state[i] is PREP_READY. */
+enum { PREP_NONE, PREP_READY, PREP_KNOWN };
+struct prepared {
+    size_t n;
+    struct ear_verdict *v;
+    unsigned char *state;
+};
+
+static void prepared_free(void *p)
+{
+    struct prepared *pr = p;
+    size_t i;
+
+    if (!pr)
+        return;
+    for (i = 0; i < pr->n; i++)
+        if (pr->state[i] == PREP_READY)
+            ear_verdict_dispose(&pr->v[i]);
+    free(pr->v);
+    free(pr->state);
+    free(pr);
+}
+
+/* Room for n items; the new slots are PREP_NONE. */
+static int prepared_grow(struct prepared *pr, size_t n)
+{
+    struct ear_verdict *v;
+    unsigned char *s;
+
+    if (n <= pr->n)
+        return 0;
+    v = realloc(pr->v, n * sizeof *v);
+    if (!v)
+        return EAR_ENOMEM;
+    pr->v = v;
+    s = realloc(pr->state, n);
+    if (!s)
+        return EAR_ENOMEM;
+    pr->state = s;
+    memset(pr->state + pr->n, PREP_NONE, n - pr->n);
+    pr->n = n;
+    return 0;
+}
+
 struct source_report {
     const struct ear_source_cfg *src;
     const char *status; /* ok, not-modified, failed, throttled, not-due,
@@ -143,9 +313,102 @@ struct ear_poller {
     size_t nreports;
     struct host_count *hosts;
     size_t nhosts;
+    struct prep_worker *work; /* one per parse worker, made at first use */
+    int nwork;
+    int work_failed;          /* could not be made: analyze here */
     int64_t now;
     int fatal;
+    /* the batch: sources whose writes share the open transaction */
+    int batch;
+    int64_t batch_ms;            /* when it began (monotonic) */
+    size_t batch_mentions;
+    struct source_report **batch_reps;
+    size_t nbatch;
 };
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Opens the batch's transaction unless one is open. */
+static int batch_open(struct ear_poller *r, struct ear_error *err)
+{
+    int rc;
+
+    if (r->batch)
+        return 0;
+    rc = ear_store_begin(r->st, err);
+    if (rc < 0)
+        return rc;
+    r->batch = 1;
+    r->batch_ms = mono_ms();
+    r->batch_mentions = 0;
+    r->nbatch = 0;
+    return 0;
+}
+
+/* Commits the batch. When that fails nothing of it was stored: every
+ * source in it is reported failed, and the store's failure is fatal. */
+static void batch_close(struct ear_poller *r)
+{
+    struct ear_error err;
+    char buf[1024];
+    const char *msg;
+    size_t i;
+
+    if (!r->batch)
+        return;
+    r->batch = 0;
+    ear_error_clear(&err);
+    if (ear_store_commit(r->st, &err) == 0)
+        return;
+    msg = ear_error_format(&err, buf, sizeof buf);
+    ear_cli_err(r->cli, "%s", msg);
+    r->fatal = 1;
+    for (i = 0; i < r->nbatch; i++) {
+        struct source_report *rep = r->batch_reps[i];
+
+        rep->status = "failed";
+        rep->fresh = rep->flagged = rep->queued = 0;
+        snprintf(rep->error, sizeof rep->error, "%s", msg);
+    }
+    r->nbatch = 0;
+}
+
+/* The source's writes are in the batch: commit it when it is big or old
+ * enough. */
+static void batch_add(struct ear_poller *r, struct source_report *rep,
+                      size_t mentions)
+{
+    if (!r->batch)
+        return;
+    r->batch_reps[r->nbatch++] = rep;
+    r->batch_mentions += mentions;
+    if (r->batch_mentions >= BATCH_MENTIONS
+        || mono_ms() - r->batch_ms >= BATCH_MS)
+        batch_close(r);
+}
+
+/* The fetcher is about to wait: an old enough batch is committed now
+ * rather than after the wait, and the wait ends when it would be. */
+static long on_idle(void *payload)
+{
+    struct ear_poller *r = payload;
+    int64_t age;
+
+    if (!r->batch)
+        return -1;
+    age = mono_ms() - r->batch_ms;
+    if (age >= BATCH_MS) {
+        batch_close(r);
+        return -1;
+    }
+    return (long)(BATCH_MS - age);
+}
 
 static struct source_report *report_for(struct ear_poller *r,
                                         const struct ear_source_cfg *src)
@@ -282,6 +545,98 @@ static struct host_count *host_for(struct ear_poller *r, const char *url)
     return &v[r->nhosts++];
 }
 
+static void work_free(struct ear_poller *p)
+{
+    int i;
+
+    for (i = 0; i < p->nwork; i++) {
+        ear_analyzer_free(p->work[i].an);
+        ear_store_close(p->work[i].st);
+    }
+    free(p->work);
+    p->work = NULL;
+    p->nwork = 0;
+    p->work_failed = 0;
+}
+
+/* The workers' analyzers and connections, for a poll of n sources; none
+ * when the fetcher parses on this thread. Loaded like ear_cli_analyzer()
+ * from the config the poller runs with. Failing is no error: the items
+ * are then analyzed here. */
+static void work_setup(struct ear_poller *p, size_t n)
+{
+    const char *path = ear_store_path(p->st);
+    struct ear_error err;
+    int want = ear_fetcher_workers(p->fetcher, n), i;
+
+    if (want <= p->nwork || p->work_failed)
+        return;
+    work_free(p);
+    p->work = calloc((size_t)want, sizeof *p->work);
+    if (!p->work) {
+        p->work_failed = 1;
+        return;
+    }
+    p->nwork = want;
+    for (i = 0; i < want; i++) {
+        ear_error_clear(&err);
+        if (ear_analyzer_new(&p->work[i].an, ear_cli_rule_paths(p->cli),
+                             &err) < 0
+            || ear_analyzer_set_brands(p->work[i].an, p->cfg->brands,
+                                       p->cfg->nbrands, &err) < 0
+            || ear_store_open(&p->work[i].st, path, &err) < 0) {
+            work_free(p);
+            p->work_failed = 1;
+            return;
+        }
+    }
+}
+
+/* On parse worker number worker: the verdicts of the page's items that
+ * are not stored yet (fetcher's prepare callback). */
+static void on_prepare(struct ear_fetch_result *res, size_t from, int worker,
+                       void *payload)
+{
+    struct ear_poller *r = payload;
+    const struct ear_source_cfg *src = res->src;
+    struct prepared *pr = res->user;
+    struct prep_worker *w;
+    struct ear_error err;
+    size_t i;
+
+    if (worker < 0 || worker >= r->nwork)
+        return;
+    w = &r->work[worker];
+    if (!pr) {
+        pr = calloc(1, sizeof *pr);
+        if (!pr)
+            return;
+        res->user = pr;
+        res->user_free = prepared_free;
+    }
+    if (prepared_grow(pr, res->items.n) < 0)
+        return;
+    for (i = from; i < res->items.n; i++) {
+        struct ear_mention *m = &res->items.v[i];
+        int64_t id = 0;
+
+        /* as take_items() does before analyzing */
+        if (src->lang && !m->lang[0])
+            snprintf(m->lang, sizeof m->lang, "%s", src->lang);
+        ear_error_clear(&err);
+        if (ear_store_mention_find(w->st, src->name, m, &id, &err) == 0
+            && id) {
+            pr->state[i] = PREP_KNOWN;
+            continue;
+        }
+        if (ear_analyzer_mention(w->an, m, src->brand, &pr->v[i], &err)
+            == 0)
+            pr->state[i] = PREP_READY;
+        else
+            ear_verdict_dispose(&pr->v[i]);
+    }
+}
+
 /* Stores, analyzes and queues one source's items, inside the caller's
  * transaction. */
 static int take_items(struct ear_poller *r, struct ear_fetch_result *res,
@@ -289,6 +644,7 @@ static int take_items(struct ear_poller *r, struct ear_fetch_result *res,
 {
     const struct ear_source_cfg *src = res->src;
     struct ear_queue_batch *queue = NULL;
+    struct prepared *pr = res->user;
     size_t i;
     int rc, is_new;
 
@@ -314,7 +670,13 @@ static int take_items(struct ear_poller *r, struct ear_fetch_result *res,
         if (!is_new)
             continue;
         rep->fresh++;
-        rc = ear_analyzer_mention(r->an, m, src->brand, &v, err);
+        if (pr && i < pr->n && pr->state[i] == PREP_READY) {
+            v = pr->v[i]; /* made on a worker, as the next line would */
+            pr->state[i] = PREP_NONE;
+            rc = 0;
+        } else {
+            rc = ear_analyzer_mention(r->an, m, src->brand, &v, err);
+        }
         if (rc == 0 && !m->lang[0] && v.lang[0]) {
             snprintf(m->lang, sizeof m->lang, "%s", v.lang);
             rc = ear_store_mention_set_lang(r->st, m->id, m->lang, err);
@@ -396,6 +758,15 @@ static void on_result(struct ear_fetch_result *res, void *payload)
     rep->http_status = res->http_status;
     rep->seconds = res->seconds;
     ear_error_clear(&err);
+    rc = batch_open(r, &err);
+    if (rc < 0) {
+        rep->status = "failed";
+        snprintf(rep->error, sizeof rep->error, "%s",
+                 ear_error_format(&err, buf, sizeof buf));
+        ear_cli_err(r->cli, "%s: %s", res->src->name, rep->error);
+        r->fatal = 1;
+        return;
+    }
     rc = ear_store_source_get(r->st, res->src->name, &state, &err);
     if (rc < 0 && rc != EAR_ENOTFOUND) {
         rep->status = "failed";
@@ -425,6 +796,7 @@ static void on_result(struct ear_fetch_result *res, void *payload)
                      ? " (repeated: treated as throttling)" : "");
         save_failure(r, &state, res, rep, throttled);
         ear_source_state_dispose(&state);
+        batch_add(r, rep, 0);
         return;
     }
     if (host)
@@ -475,6 +847,7 @@ static void on_result(struct ear_fetch_result *res, void *payload)
         rep->error[0] = '\0';
     }
     ear_source_state_dispose(&state);
+    batch_add(r, rep, rep->fresh);
 }
 
 static int user_agent(char *buf, size_t size, const struct ear_config *cfg)
@@ -511,6 +884,8 @@ void ear_poller_free(struct ear_poller *p)
     if (!p)
         return;
     ear_fetcher_free(p->fetcher);
+    work_free(p);
+    free(p->batch_reps);
     for (i = 0; i < p->nhosts; i++)
         free(p->hosts[i].host);
     free(p->hosts);
@@ -522,7 +897,7 @@ int ear_poller_reconfigure(struct ear_poller *p, struct ear_analyzer *an)
 {
     struct ear_fetch_opts old = p->fopts;
     char old_ua[sizeof p->ua];
-    struct source_report *reports;
+    struct source_report *reports, **batch_reps;
     struct ear_error err;
 
     memcpy(old_ua, p->ua, sizeof old_ua);
@@ -530,12 +905,19 @@ int ear_poller_reconfigure(struct ear_poller *p, struct ear_analyzer *an)
     p->an = an;
     reports = calloc(p->cfg->nsources ? p->cfg->nsources : 1,
                      sizeof *reports);
-    if (!reports) {
+    batch_reps = calloc(p->cfg->nsources ? p->cfg->nsources : 1,
+                        sizeof *batch_reps);
+    if (!reports || !batch_reps) {
+        free(reports);
+        free(batch_reps);
         ear_cli_err(p->cli, "out of memory");
         return -1;
     }
     free(p->reports);
     p->reports = reports;
+    free(p->batch_reps);
+    p->batch_reps = batch_reps;
+    work_free(p); /* new packs or brands: made again at the next poll */
     p->nreports = 0;
     fetch_opts(p);
     if (p->fetcher && old.max_total_conns == p->fopts.max_total_conns
@@ -581,7 +963,8 @@ int ear_poller_poll(struct ear_poller *p, int force,
                     int64_t *next_due)
 {
     struct ear_error err;
-    size_t i, j;
+    struct checkpointer ckpt;
+    size_t i, j, nqueued = 0;
     int64_t soonest = 0;
 
     p->now = ear_now();
@@ -623,12 +1006,21 @@ int ear_poller_poll(struct ear_poller *p, int force,
                 ear_cli_error(p->cli, &err);
                 return -1;
             }
+            nqueued++;
         }
         ear_source_state_dispose(&state);
     }
+    work_setup(p, nqueued);
+    ear_fetcher_set_idle(p->fetcher, on_idle, p);
+    ear_fetcher_set_prepare(p->fetcher, p->nwork ? on_prepare : NULL, p);
+    memset(&ckpt, 0, sizeof ckpt);
+    if (nqueued > 1)
+        checkpoint_start(&ckpt, p->st);
     if (ear_fetcher_perform(p->fetcher, on_result, p) < 0)
         ear_cli_err(p->cli, "polling stopped early; unreported sources are "
                             "counted as failed");
+    batch_close(p);
+    checkpoint_stop(&ckpt, p->st);
     { /* incidents and alert delivery (output); never change the status */
         struct ear_output_stats os;
 

@@ -436,6 +436,13 @@ int ear_store_source_put(struct ear_store *st,
 int ear_source_silent(const struct ear_source_cfg *src,
                       const struct ear_source_state *st, int64_t now);
 
+/* The id of the stored mention that ear_store_mention_put() would take
+ * for m coming from source (same source and key, or the same url), or 0
+ * in *id when there is none. Reads only. */
+int ear_store_mention_find(struct ear_store *st, const char *source,
+                           const struct ear_mention *m, int64_t *id,
+                           struct ear_error *err);
+
 /* Inserts a mention unless (source, key) is already stored, or (for a
  * non-NULL url) the same canonical url was stored from any source. Sets
  * m->id either way; *is_new says which. first_seen is set to now when 0. */

@@ -439,6 +439,29 @@ static int lookup_id(struct ear_store *st, sqlite3_stmt *q, int64_t *id,
     return rc;
 }
 
+int ear_store_mention_find(struct ear_store *st, const char *source,
+                           const struct ear_mention *m, int64_t *id,
+                           struct ear_error *err)
+{
+    sqlite3_stmt *q;
+    int rc;
+
+    *id = 0;
+    if (!source || !m->key)
+        return ear_error_set(err, EAR_EINVAL, source, 0, 0,
+                             "mention without source or key");
+    q = st->mention_by_key;
+    bind_text(q, 1, source);
+    bind_text(q, 2, m->key);
+    rc = lookup_id(st, q, id, err);
+    if (rc < 0 || *id || !m->url)
+        return rc;
+    /* The same review seen through two sources is one mention. */
+    q = st->mention_by_url;
+    bind_text(q, 1, m->url);
+    return lookup_id(st, q, id, err);
+}
+
 int ear_store_mention_put(struct ear_store *st, struct ear_mention *m,
                           int *is_new, struct ear_error *err)
 {
@@ -447,23 +470,9 @@ int ear_store_mention_put(struct ear_store *st, struct ear_mention *m,
     int rc;
 
     *is_new = 0;
-    if (!m->source || !m->key)
-        return ear_error_set(err, EAR_EINVAL, m->source, 0, 0,
-                             "mention without source or key");
-    q = st->mention_by_key;
-    bind_text(q, 1, m->source);
-    bind_text(q, 2, m->key);
-    rc = lookup_id(st, q, &id, err);
+    rc = ear_store_mention_find(st, m->source, m, &id, err);
     if (rc < 0)
         return rc;
-    if (!id && m->url) {
-        /* The same review seen through two sources is one mention. */
-        q = st->mention_by_url;
-        bind_text(q, 1, m->url);
-        rc = lookup_id(st, q, &id, err);
-        if (rc < 0)
-            return rc;
-    }
     if (id) {
         m->id = id;
         return 0;

@@ -6,21 +6,27 @@
  * follows redirects. This file adds the rest of a polite, bounded fetch:
  * conditional GET from the stored validators, a cap on the decoded body
  * (the write callback refuses more), low-speed abort, and an outcome per
- * source in words. As each transfer completes its body is parsed
- * (struct ear_parser, from the source's config) and the callback sees the
- * result; then everything of that transfer is freed, so memory follows the
- * number of transfers in flight, not the number of sources.
+ * source in words. As each transfer completes its body goes to a parse
+ * worker (struct ear_parser, from the source's config; one worker per CPU,
+ * living for one perform) while the multi loop goes on driving the other
+ * transfers; the worker wakes the loop, and the callback sees the result
+ * on the loop's thread. Then everything of that transfer is freed, so
+ * memory follows the number of transfers in flight (fetching or parsing,
+ * capped), not the number of sources.
  *
  * A transfer may take several steps on its easy handle: robots.txt first
  * (HTML sources, once per site: the answer is cached in the fetcher and
  * sources of the same site wait for the first one to fetch it), then the
  * page, then the next pages a paged source links (up to its max_pages).
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
+#include <libxml/parser.h>
 
 #include "fetcher/fetcher_int.h"
 
@@ -36,6 +42,7 @@
 #define ROBOTS_AGENT "earshot"              /* our product token */
 #define PAGE_OVERLAP 3600 /* a page reaching this far before the last
                              successful poll has only seen items */
+#define MAX_PARSERS 8     /* parse workers at most */
 
 /* Per-source settings: the source's options over the fetcher's. */
 struct source_opts {
@@ -50,6 +57,13 @@ enum phase {
     PH_WAIT,    /* waiting for another transfer's robots.txt */
     PH_ROBOTS,  /* fetching robots.txt */
     PH_PAGE     /* fetching the source (page 1, 2, ...) */
+};
+
+/* What a finished page leads to. */
+enum step {
+    STEP_DONE,      /* the transfer is finished: report it */
+    STEP_NEXT_PAGE, /* armed for its next page: start it again */
+    STEP_PARSING    /* a parse worker has the page */
 };
 
 /* One site's robots.txt, as far as it is known. */
@@ -87,7 +101,43 @@ struct transfer {
     struct ear_fetch_result res; /* pages so far */
     char reason[96];        /* reason phrase of the last status line */
     char errbuf[CURL_ERROR_SIZE];
+    /* the page being parsed: what the parser reads besides the body, and
+     * what it gives back (written by the worker, read after it is done) */
+    int is_file;
+    char *pg_url;
+    char *pg_ctype;
+    char *pg_link;
+    char *new_etag;         /* page 1's validators, for after the parse */
+    char *new_last_modified;
+    size_t before;          /* items before this page */
+    int parse_rc;
+    char *next_url;
+    struct ear_error perr;  /* a later page's parse error (not reported) */
+    struct transfer *qnext; /* in the parse pool's todo or done list */
     struct transfer *next;
+};
+
+/* Parse workers: the multi loop hands each fetched page over and goes on
+ * driving transfers; a worker parses it and wakes the loop, which then
+ * reports the source (on its own thread, as before). The workers live for
+ * one perform. */
+struct parse_pool;
+struct worker_arg {
+    struct parse_pool *pool;
+    struct ear_fetcher *f;
+    int idx;
+};
+
+struct parse_pool {
+    struct worker_arg args[MAX_PARSERS];
+    pthread_mutex_t mu;
+    pthread_cond_t cv;          /* todo has work, or stop */
+    struct transfer *todo, **todo_tail;
+    struct transfer *done, **done_tail;
+    pthread_t th[MAX_PARSERS];
+    int nthreads;
+    int stop;
+    CURLM *multi;               /* to wake */
 };
 
 struct ear_fetcher {
@@ -98,8 +148,29 @@ struct ear_fetcher {
     struct transfer **tail;
     struct site *sites;
     int active;             /* transfers on the multi handle */
-    int max_active;         /* at most this many at once */
+    int parsing;            /* transfers with a parse worker */
+    int max_active;         /* at most this many at once (both) */
+    int pool_ready;         /* pool's mutex and condition made */
+    struct parse_pool pool;
+    ear_fetch_idle_cb idle;
+    void *idle_payload;
+    ear_fetch_prepare_cb prepare;
+    void *prepare_payload;
 };
+
+void ear_fetcher_set_prepare(struct ear_fetcher *f, ear_fetch_prepare_cb cb,
+                             void *payload)
+{
+    f->prepare = cb;
+    f->prepare_payload = cb ? payload : NULL;
+}
+
+void ear_fetcher_set_idle(struct ear_fetcher *f, ear_fetch_idle_cb cb,
+                          void *payload)
+{
+    f->idle = cb;
+    f->idle_payload = cb ? payload : NULL;
+}
 
 static void transfer_free(struct transfer *t)
 {
@@ -115,11 +186,19 @@ static void transfer_free(struct transfer *t)
     free(t->page_url);
     free(t->old_etag);
     free(t->old_last_modified);
+    free(t->pg_url);
+    free(t->pg_ctype);
+    free(t->pg_link);
+    free(t->new_etag);
+    free(t->new_last_modified);
+    free(t->next_url);
     ear_buf_dispose(&t->body);
     free(t->res.etag);
     free(t->res.last_modified);
     ear_feed_info_dispose(&t->res.feed);
     ear_mention_list_dispose(&t->res.items);
+    if (t->res.user && t->res.user_free)
+        t->res.user_free(t->res.user);
     free(t);
 }
 
@@ -179,6 +258,17 @@ int ear_fetcher_new(struct ear_fetcher **out, const struct ear_fetch_opts *opts,
     if (f->max_active < 8)
         f->max_active = 8;
     curl_multi_setopt(f->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);
+    f->pool.multi = f->multi;
+    if (pthread_mutex_init(&f->pool.mu, NULL) != 0) {
+        rc = ear_error_set(err, EAR_ENOMEM, NULL, 0, 0, "out of memory");
+        goto out;
+    }
+    if (pthread_cond_init(&f->pool.cv, NULL) != 0) {
+        pthread_mutex_destroy(&f->pool.mu);
+        rc = ear_error_set(err, EAR_ENOMEM, NULL, 0, 0, "out of memory");
+        goto out;
+    }
+    f->pool_ready = 1;
     *out = f;
     f = NULL;
 out:
@@ -200,6 +290,10 @@ void ear_fetcher_free(struct ear_fetcher *f)
         curl_multi_cleanup(f->multi);
     sites_free(f->sites);
     free(f->user_agent);
+    if (f->pool_ready) {
+        pthread_cond_destroy(&f->pool.cv);
+        pthread_mutex_destroy(&f->pool.mu);
+    }
     free(f);
     curl_global_cleanup();
 }
@@ -731,9 +825,179 @@ static int reached_known(const struct transfer *t, size_t from)
     return 0;
 }
 
-/* One page has arrived (phase PH_PAGE). Returns 1 when the transfer goes
- * on with the next page, 0 when it is finished. */
-static int page_done(struct transfer *t, CURLcode code)
+/* ------------------------------------------------------------ parsing */
+
+static enum step parsed(struct transfer *t);
+
+/* Parses the page the transfer holds (t->pg_*): on a parse worker, or on
+ * the calling thread when there are none. Touches only the transfer's
+ * parser, body, result and parse fields, never its easy handle. The body
+ * is freed as soon as it is read. */
+static void parse_page(struct transfer *t, int worker)
+{
+    struct ear_fetcher *f = t->f;
+    struct ear_page pg;
+    size_t from = t->page > 1 ? t->before : 0;
+
+    memset(&pg, 0, sizeof(pg));
+    pg.body = t->body.ptr ? t->body.ptr : "";
+    pg.len = t->body.len;
+    pg.url = t->pg_url;
+    pg.content_type = t->pg_ctype;
+    pg.link = t->pg_link;
+    if (t->page > 1) {
+        ear_error_clear(&t->perr);
+        t->parse_rc = ear_parser_parse(t->parser, &t->res.items, NULL, &pg,
+                                       &t->next_url, &t->perr);
+    } else {
+        t->parse_rc = ear_parser_parse(t->parser, &t->res.items,
+                                       &t->res.feed, &pg, &t->next_url,
+                                       &t->res.err);
+    }
+    ear_buf_dispose(&t->body);
+    if (worker >= 0 && t->parse_rc == 0 && f->prepare
+        && t->res.items.n > from) {
+        t->res.src = t->src;
+        f->prepare(&t->res, from, worker, f->prepare_payload);
+    }
+}
+
+/* Hands a fetched page to the parse workers. Returns STEP_PARSING, or
+ * what parsed() says when there are no workers and it was parsed here. */
+static enum step submit(struct ear_fetcher *f, struct transfer *t)
+{
+    struct parse_pool *p = &f->pool;
+
+    if (p->nthreads == 0) {
+        parse_page(t, -1);
+        return parsed(t);
+    }
+    t->qnext = NULL;
+    pthread_mutex_lock(&p->mu);
+    *p->todo_tail = t;
+    p->todo_tail = &t->qnext;
+    pthread_cond_signal(&p->cv);
+    pthread_mutex_unlock(&p->mu);
+    f->parsing++;
+    return STEP_PARSING;
+}
+
+static void *parse_worker(void *arg)
+{
+    struct worker_arg *a = arg;
+    struct parse_pool *p = a->pool;
+    struct transfer *t;
+
+    pthread_mutex_lock(&p->mu);
+    for (;;) {
+        while (!p->todo && !p->stop)
+            pthread_cond_wait(&p->cv, &p->mu);
+        t = p->todo;
+        if (!t)
+            break; /* stopping, and nothing left to parse */
+        p->todo = t->qnext;
+        if (!p->todo)
+            p->todo_tail = &p->todo;
+        pthread_mutex_unlock(&p->mu);
+        parse_page(t, a->idx);
+        pthread_mutex_lock(&p->mu);
+        t->qnext = NULL;
+        *p->done_tail = t;
+        p->done_tail = &t->qnext;
+        /* the multi loop may be asleep in curl_multi_poll() */
+        curl_multi_wakeup(p->multi);
+    }
+    pthread_mutex_unlock(&p->mu);
+    return NULL;
+}
+
+int ear_fetcher_workers(const struct ear_fetcher *f, size_t n)
+{
+    long cpus;
+    int want = f->opts.parse_threads;
+
+    if (want < 0 || n < 2)
+        return 0;
+    if (want == 0) {
+        cpus = sysconf(_SC_NPROCESSORS_ONLN);
+        want = cpus > 0 ? (int)cpus : 1;
+    }
+    if (want > MAX_PARSERS)
+        want = MAX_PARSERS;
+    if ((size_t)want > n)
+        want = (int)n;
+    return want;
+}
+
+static void pool_start(struct ear_fetcher *f, size_t ntransfers)
+{
+    struct parse_pool *p = &f->pool;
+    int want = ear_fetcher_workers(f, ntransfers);
+
+    p->todo = p->done = NULL;
+    p->todo_tail = &p->todo;
+    p->done_tail = &p->done;
+    p->stop = 0;
+    p->nthreads = 0;
+    if (want == 0)
+        return;
+    /* libxml2's global set-up happens here, once, before any worker
+     * parses (the fetcher keeps no mutable state of its own outside a
+     * parse) */
+    xmlInitParser();
+    while (p->nthreads < want) {
+        struct worker_arg *a = &p->args[p->nthreads];
+
+        a->pool = p;
+        a->f = f;
+        a->idx = p->nthreads;
+        if (pthread_create(&p->th[p->nthreads], NULL, parse_worker, a) != 0)
+            break;
+        p->nthreads++;
+    }
+    /* no thread at all: every page is parsed on this thread instead */
+}
+
+/* Lets the workers finish what they hold and joins them. */
+static void pool_stop(struct ear_fetcher *f)
+{
+    struct parse_pool *p = &f->pool;
+    int i;
+
+    if (p->nthreads == 0)
+        return;
+    pthread_mutex_lock(&p->mu);
+    p->stop = 1;
+    pthread_cond_broadcast(&p->cv);
+    pthread_mutex_unlock(&p->mu);
+    for (i = 0; i < p->nthreads; i++)
+        pthread_join(p->th[i], NULL);
+    p->nthreads = 0;
+}
+
+/* The parsed pages, in the order they were finished. */
+static struct transfer *pool_take(struct ear_fetcher *f)
+{
+    struct parse_pool *p = &f->pool;
+    struct transfer *list;
+
+    if (f->parsing == 0)
+        return NULL;
+    pthread_mutex_lock(&p->mu);
+    list = p->done;
+    p->done = NULL;
+    p->done_tail = &p->done;
+    pthread_mutex_unlock(&p->mu);
+    return list;
+}
+
+/* ------------------------------------------------------------ pages */
+
+/* One page has arrived (phase PH_PAGE). What the parser needs is copied
+ * from the easy handle, so the parse may run elsewhere while the handle
+ * sits idle. */
+static enum step page_done(struct ear_fetcher *f, struct transfer *t,
+                           CURLcode code)
 {
     struct ear_fetch_result *res = &t->res;
     const char *name = source_name(t);
@@ -742,7 +1006,6 @@ static int page_done(struct transfer *t, CURLcode code)
     double secs = 0;
     curl_off_t retry = 0;
     int is_file, rc = 0;
-    char *next = NULL;
 
     curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
     curl_easy_getinfo(t->easy, CURLINFO_TOTAL_TIME, &secs);
@@ -750,38 +1013,26 @@ static int page_done(struct transfer *t, CURLcode code)
     curl_easy_getinfo(t->easy, CURLINFO_CONTENT_TYPE, &ctype);
     curl_easy_getinfo(t->easy, CURLINFO_EFFECTIVE_URL, &eff);
     is_file = scheme && strcasecmp(scheme, "file") == 0;
+    t->is_file = is_file;
     res->seconds += secs;
     res->bytes += t->body.len;
     if (t->page > 1) {
         /* A later page that fails ends the paging; what the earlier
          * pages gave is kept. */
-        struct ear_page pg;
-        struct ear_error perr;
-        char *link = NULL;
-        size_t before = res->items.n;
-
         if (code != CURLE_OK || status < 200 || status > 299)
-            return 0;
-        memset(&pg, 0, sizeof(pg));
-        pg.body = t->body.ptr ? t->body.ptr : "";
-        pg.len = t->body.len;
-        pg.url = eff ? eff : t->page_url;
-        pg.content_type = ctype;
-        rc = header_dup(&link, t->easy, "Link", NULL);
-        pg.link = link;
-        ear_error_clear(&perr);
+            return STEP_DONE;
+        rc = ear_str_set(&t->pg_url, eff ? eff : t->page_url);
         if (rc == 0)
-            rc = ear_parser_parse(t->parser, &res->items, NULL, &pg, &next,
-                                  &perr);
-        free(link);
-        if (rc == EAR_ENOMEM) {
-            res->rc = ear_error_set(&res->err, rc, name, 0, 0,
+            rc = ear_str_set(&t->pg_ctype, ctype);
+        if (rc == 0)
+            rc = header_dup(&t->pg_link, t->easy, "Link", NULL);
+        if (rc < 0) {
+            res->rc = ear_error_set(&res->err, EAR_ENOMEM, name, 0, 0,
                                     "out of memory");
-            goto last;
+            return STEP_DONE;
         }
-        if (rc < 0 || reached_known(t, before))
-            goto last;
-        goto more;
+        t->before = res->items.n;
+        return submit(f, t);
     }
     res->http_status = is_file ? 0 : status;
     if (code != CURLE_OK) {
@@ -801,35 +1052,29 @@ static int page_done(struct transfer *t, CURLcode code)
             res->retry_after = retry > 0 ? (int64_t)retry : 0;
         }
     } else {
-        struct ear_page pg;
-        char *link = NULL;
-
-        memset(&pg, 0, sizeof(pg));
-        pg.body = t->body.ptr ? t->body.ptr : "";
-        pg.len = t->body.len;
         /* Relative links resolve against the URL the body came from
-         * after redirects; a local file is no base for web links. */
-        pg.url = is_file ? NULL : eff ? eff : t->page_url;
-        pg.content_type = ctype;
-        if (!is_file)
-            rc = header_dup(&link, t->easy, "Link", NULL);
-        pg.link = link;
+         * after redirects; a local file is no base for web links. The
+         * validators this response sent are kept for after the parse. */
+        rc = ear_str_set(&t->pg_url, is_file ? NULL
+                                     : eff    ? eff
+                                              : t->page_url);
         if (rc == 0)
-            res->rc = ear_parser_parse(t->parser, &res->items, &res->feed,
-                                       &pg, &next, &res->err);
-        else
-            res->rc = ear_error_set(&res->err, rc, name, 0, 0,
-                                    "out of memory");
-        free(link);
+            rc = ear_str_set(&t->pg_ctype, ctype);
+        if (rc == 0 && !is_file)
+            rc = header_dup(&t->pg_link, t->easy, "Link", NULL);
+        if (rc == 0 && !is_file)
+            rc = header_dup(&t->new_etag, t->easy, "ETag", NULL);
+        if (rc == 0 && !is_file)
+            rc = header_dup(&t->new_last_modified, t->easy,
+                            "Last-Modified", NULL);
+        if (rc == 0)
+            return submit(f, t);
+        res->rc = ear_error_set(&res->err, rc, name, 0, 0, "out of memory");
     }
-    /* Validators: a fresh response says which are current; after a 304
-     * or a failure the old ones stay unless the server sent new ones. */
-    if (!is_file && res->rc == 0 && !res->not_modified) {
-        rc = header_dup(&res->etag, t->easy, "ETag", NULL);
-        if (rc == 0)
-            rc = header_dup(&res->last_modified, t->easy, "Last-Modified",
-                            NULL);
-    } else if (!is_file) {
+    /* Validators: after a 304 or a failure the old ones stay unless the
+     * server sent new ones. */
+    rc = 0;
+    if (!is_file) {
         rc = header_dup(&res->etag, t->easy, "ETag", t->old_etag);
         if (rc == 0)
             rc = header_dup(&res->last_modified, t->easy, "Last-Modified",
@@ -837,7 +1082,47 @@ static int page_done(struct transfer *t, CURLcode code)
     }
     if (rc < 0 && res->rc == 0)
         res->rc = ear_error_set(&res->err, rc, name, 0, 0, "out of memory");
-    if (res->rc < 0 || res->not_modified || reached_known(t, 0))
+    return STEP_DONE;
+}
+
+/* A page has been parsed (back on the multi loop's thread): the
+ * validators, and whether the next page is wanted. */
+static enum step parsed(struct transfer *t)
+{
+    struct ear_fetch_result *res = &t->res;
+    const char *name = source_name(t);
+    char *next = t->next_url;
+    int rc = 0;
+
+    t->next_url = NULL;
+    if (t->page > 1) {
+        if (t->parse_rc == EAR_ENOMEM) {
+            res->rc = ear_error_set(&res->err, t->parse_rc, name, 0, 0,
+                                    "out of memory");
+            goto last;
+        }
+        if (t->parse_rc < 0 || reached_known(t, t->before))
+            goto last;
+        goto more;
+    }
+    res->rc = t->parse_rc;
+    /* Validators: a fresh response says which are current; after a
+     * failure the old ones stay unless the server sent new ones. */
+    if (!t->is_file && res->rc == 0) {
+        res->etag = t->new_etag;
+        res->last_modified = t->new_last_modified;
+        t->new_etag = t->new_last_modified = NULL;
+    } else if (!t->is_file) {
+        rc = ear_str_set(&res->etag,
+                         t->new_etag ? t->new_etag : t->old_etag);
+        if (rc == 0)
+            rc = ear_str_set(&res->last_modified, t->new_last_modified
+                                                      ? t->new_last_modified
+                                                      : t->old_last_modified);
+    }
+    if (rc < 0 && res->rc == 0)
+        res->rc = ear_error_set(&res->err, rc, name, 0, 0, "out of memory");
+    if (res->rc < 0 || reached_known(t, 0))
         goto last;
 more:
     if (next && t->page < ear_parser_max_pages(t->parser)) {
@@ -845,12 +1130,12 @@ more:
         if (arm(t, next) == 0) {
             free(t->page_url);
             t->page_url = next;
-            return 1;
+            return STEP_NEXT_PAGE;
         }
     }
 last:
     free(next);
-    return 0;
+    return STEP_DONE;
 }
 
 /* robots.txt has arrived: the site's rules are known, for this transfer
@@ -976,7 +1261,8 @@ static void fill(struct ear_fetcher *f, ear_fetch_cb cb, void *payload)
 {
     struct transfer *t, *next;
 
-    for (t = f->head; t && f->active < f->max_active; t = next) {
+    for (t = f->head; t && f->active + f->parsing < f->max_active;
+         t = next) {
         next = t->next;
         if (!t->in_multi && !t->started && t->phase != PH_WAIT)
             start(f, t, cb, payload);
@@ -1026,18 +1312,40 @@ static void on_done(struct ear_fetcher *f, struct transfer *t, CURLcode code,
         release_waiting(f, site, cb, payload);
         return;
     }
-    if (page_done(t, code)) {
+    switch (page_done(f, t, code)) {
+    case STEP_NEXT_PAGE:
         start(f, t, cb, payload); /* the next page, on the same handle */
-        return;
+        break;
+    case STEP_DONE:
+        complete(f, t, cb, payload);
+        break;
+    case STEP_PARSING:
+        break; /* back through collect() */
     }
-    complete(f, t, cb, payload);
+}
+
+/* Pages the workers have parsed go on: the next page, or the report. */
+static void collect(struct ear_fetcher *f, ear_fetch_cb cb, void *payload)
+{
+    struct transfer *t, *next;
+
+    for (t = pool_take(f); t; t = next) {
+        next = t->qnext;
+        t->qnext = NULL;
+        f->parsing--;
+        if (parsed(t) == STEP_NEXT_PAGE)
+            start(f, t, cb, payload);
+        else
+            complete(f, t, cb, payload);
+    }
 }
 
 int ear_fetcher_perform(struct ear_fetcher *f, ear_fetch_cb cb, void *payload)
 {
     struct transfer *t, *next;
     CURLMcode mc = CURLM_OK;
-    int running = 0;
+    size_t n = 0;
+    int running = 0, wait;
     int rc = 0;
 
     /* Sources that cannot even start are reported first. */
@@ -1045,7 +1353,10 @@ int ear_fetcher_perform(struct ear_fetcher *f, ear_fetch_cb cb, void *payload)
         next = t->next;
         if (t->pre_rc < 0)
             refuse(f, t, cb, payload);
+        else
+            n++;
     }
+    pool_start(f, n);
     fill(f, cb, payload);
     while (f->head) {
         struct CURLMsg *msg;
@@ -1067,10 +1378,11 @@ int ear_fetcher_perform(struct ear_fetcher *f, ear_fetch_cb cb, void *payload)
             if (done)
                 on_done(f, done, msg->data.result, cb, payload);
         }
+        collect(f, cb, payload);
         fill(f, cb, payload);
         if (!f->head)
             break;
-        if (f->active == 0) {
+        if (f->active == 0 && f->parsing == 0) {
             /* nothing runs, yet transfers remain: ones waiting for a
              * robots.txt that nobody fetches (cannot happen, but a loop
              * that cannot end must not be left to chance) */
@@ -1083,9 +1395,25 @@ int ear_fetcher_perform(struct ear_fetcher *f, ear_fetch_cb cb, void *payload)
             }
             break;
         }
-        mc = curl_multi_poll(f->multi, NULL, 0, 1000, NULL);
+        /* a worker finishing a parse wakes this */
+        wait = 1000;
+        if (f->idle) {
+            long want = f->idle(f->idle_payload);
+
+            if (want >= 0 && want < wait)
+                wait = (int)want;
+        }
+        mc = curl_multi_poll(f->multi, NULL, 0, wait, NULL);
         if (mc != CURLM_OK)
             break;
+    }
+    /* The workers finish what they hold (only after a failure of the
+     * multi handle can there be any) and are gone. */
+    pool_stop(f);
+    for (t = pool_take(f); t; t = next) {
+        next = t->qnext;
+        t->qnext = NULL;
+        f->parsing--;
     }
     if (mc != CURLM_OK) {
         rc = mc == CURLM_OUT_OF_MEMORY ? EAR_ENOMEM : EAR_EHTTP;

@@ -123,9 +123,12 @@ struct ear_fetch_opts {
     size_t max_body;        /* decompressed body bytes */
     long max_redirs;
     const char *user_agent; /* NULL = "earshot/VERSION" */
+    int parse_threads;      /* threads parsing fetched pages while the
+                               transfers go on: 0 = one per CPU (at most
+                               8), -1 = none (parse between transfers) */
 };
 
-#define EAR_FETCH_OPTS_INIT {16, 4, 10, 60, (size_t)16 << 20, 5, NULL}
+#define EAR_FETCH_OPTS_INIT {16, 4, 10, 60, (size_t)16 << 20, 5, NULL, 0}
 
 /* What one source's poll produced. Everything is owned by the result and
  * valid only during the callback; the callback may move items out (steal
@@ -144,6 +147,9 @@ struct ear_fetch_result {
     struct ear_error err;    /* err.source = source name; text in words */
     size_t bytes;            /* body bytes received, after decoding */
     double seconds;          /* whole transfer */
+    void *user;              /* the prepare callback's, or NULL: freed
+                                with user_free unless taken (set NULL) */
+    void (*user_free)(void *user);
 };
 
 typedef void (*ear_fetch_cb)(struct ear_fetch_result *res, void *payload);
@@ -169,12 +175,40 @@ int ear_fetcher_add(struct ear_fetcher *f, const struct ear_source_cfg *src,
  * robots.txt (once per site, cached in the fetcher for a day; robots:
  * false opts out); a paged source follows its next pages up to its
  * max_pages and reports them as one result (only the first page is a
- * conditional request). At most twice max_total_conns transfers are
- * under way at once; the rest wait in the queue. The queue is empty afterwards; connections stay
+ * conditional request). Fetched pages are parsed on parse_threads
+ * worker threads (started and joined within the perform) while the
+ * transfers go on; cb is always called on the calling thread. At most
+ * twice max_total_conns transfers are under way at once (fetching or
+ * parsing); the rest wait in the queue. The queue is empty afterwards; connections stay
  * cached for the next perform. Returns 0 when every source was polled
  * (whatever their outcome), or EAR_ENOMEM / EAR_EHTTP when the multi handle
  * itself failed (sources not yet reported are then reported as failed). */
 int ear_fetcher_perform(struct ear_fetcher *f, ear_fetch_cb cb, void *payload);
+
+/* Called on the perform's thread whenever its loop is about to wait for
+ * the network or the parse workers (never in the middle of a report).
+ * Returns how many milliseconds it may wait at most before the next call
+ * (the loop wakes then even with nothing to do), or -1 for no limit of its
+ * own. cb NULL removes it. */
+typedef long (*ear_fetch_idle_cb)(void *payload);
+void ear_fetcher_set_idle(struct ear_fetcher *f, ear_fetch_idle_cb cb,
+                          void *payload);
+
+/* Called on parse worker number worker (0 .. workers - 1) each time one
+ * of a source's pages has been parsed without error, for the items that
+ * page added (from index from on): per-item work of the caller's own, off
+ * the perform's thread, with state of its own per worker. It may modify
+ * the items and keep what it makes in res->user (with res->user_free).
+ * Never called for a page parsed on the perform's thread. cb NULL removes
+ * it. */
+typedef void (*ear_fetch_prepare_cb)(struct ear_fetch_result *res,
+                                     size_t from, int worker, void *payload);
+void ear_fetcher_set_prepare(struct ear_fetcher *f, ear_fetch_prepare_cb cb,
+                             void *payload);
+
+/* How many parse workers a perform of n queued sources starts (0: the
+ * pages are parsed on the perform's thread). */
+int ear_fetcher_workers(const struct ear_fetcher *f, size_t n);
 
 void ear_fetcher_free(struct ear_fetcher *f); /* NULL is fine */
 

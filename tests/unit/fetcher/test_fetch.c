@@ -1,7 +1,10 @@
 /* The poller over file:// sources: every source reported once, failures
  * in words, one broken source never stopping the others, the body cap, and
- * reuse of the fetcher across performs. (HTTP behaviour is exercised by
+ * reuse of the fetcher across performs; the same outcomes whether pages
+ * are parsed on worker threads or on the perform's thread, and the
+ * prepare callback only ever on a worker. (HTTP behaviour is exercised by
  * tests/integration/fetch_http.py against a real loopback server.) */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -52,6 +55,54 @@ static void on_result(struct ear_fetch_result *res, void *payload)
         memset(&res->items, 0, sizeof(res->items));
         ear_mention_list_dispose(&taken);
     }
+}
+
+/* The prepare callback: runs on a worker, never the perform's thread, for
+ * the items of a source that parsed; what it leaves in res->user reaches
+ * the result callback and is freed with the result. */
+struct prep {
+    pthread_t perform_thread;
+    int workers;
+    int calls;      /* written by workers: read after the perform */
+    int wrong;
+    pthread_mutex_t mu;
+};
+
+static int user_frees;
+
+static void free_user(void *u)
+{
+    user_frees++; /* on the perform's thread, with the result */
+    free(u);
+}
+
+static void on_prepare(struct ear_fetch_result *res, size_t from, int worker,
+                       void *payload)
+{
+    struct prep *p = payload;
+    size_t *n = malloc(sizeof *n);
+
+    pthread_mutex_lock(&p->mu);
+    p->calls++;
+    if (pthread_equal(pthread_self(), p->perform_thread)
+        || worker < 0 || worker >= p->workers || from != 0
+        || res->items.n == 0 || res->user)
+        p->wrong++;
+    pthread_mutex_unlock(&p->mu);
+    if (n) {
+        *n = res->items.n;
+        res->user = n;
+        res->user_free = free_user;
+    }
+}
+
+static int user_seen;
+
+static void on_result_user(struct ear_fetch_result *res, void *payload)
+{
+    if (res->user && *(size_t *)res->user == res->items.n)
+        user_seen++;
+    on_result(res, payload);
 }
 
 static void write_file(const char *path, const char *s, size_t n)
@@ -171,5 +222,48 @@ int main(void)
     /* sources queued but never performed are freed with the fetcher */
     CHECK_INT(ear_fetcher_add(f, &src[1], NULL, NULL), 0);
     ear_fetcher_free(f);
+
+    /* Two parse workers, then none: the same outcomes; the prepare
+     * callback runs on the workers for the three sources that parse. */
+    for (int threads = 2; threads >= -1; threads -= 3) {
+        struct prep p;
+        struct seen again;
+
+        opts.parse_threads = threads;
+        f = NULL;
+        CHECK_INT(ear_fetcher_new(&f, &opts, NULL), 0);
+        CHECK_INT(ear_fetcher_workers(f, 7), threads > 0 ? threads : 0);
+        CHECK_INT(ear_fetcher_workers(f, 1), 0);
+        memset(&p, 0, sizeof(p));
+        pthread_mutex_init(&p.mu, NULL);
+        p.perform_thread = pthread_self();
+        p.workers = ear_fetcher_workers(f, 7);
+        ear_fetcher_set_prepare(f, on_prepare, &p);
+        for (i = 0; i < 7; i++)
+            CHECK_INT(ear_fetcher_add(f, &src[i], NULL, NULL), 0);
+        memset(&again, 0, sizeof(again));
+        user_seen = user_frees = 0;
+        CHECK_INT(ear_fetcher_perform(f, on_result_user, &again), 0);
+        CHECK_INT(again.calls, 7);
+        CHECK_INT(again.rc[0], 0);
+        CHECK_INT(again.items[0], 2);
+        CHECK_INT(again.rc[1], EAR_EIO);
+        CHECK_INT(again.rc[2], EAR_EPARSE);
+        CHECK_INT(again.rc[3], EAR_ETOOBIG);
+        CHECK_INT(again.rc[4], EAR_EINVAL);
+        CHECK_INT(again.rc[5], 0);
+        CHECK_INT(again.items[5], 2);
+        CHECK_INT(again.rc[6], 0);
+        CHECK_INT(again.items[6], 1);
+        CHECK_STR(again.lang[0], "hu");
+        CHECK_STR(again.title[0], "Good");
+        CHECK_INT(p.wrong, 0);
+        /* good, barepath, json parse; none is prepared without workers */
+        CHECK_INT(p.calls, threads > 0 ? 3 : 0);
+        CHECK_INT(user_seen, threads > 0 ? 3 : 0);
+        CHECK_INT(user_frees, threads > 0 ? 3 : 0);
+        pthread_mutex_destroy(&p.mu);
+        ear_fetcher_free(f);
+    }
     return check_result();
 }

@@ -67,7 +67,10 @@ bytes=$(cat "$out"/www/feeds/*.xml | wc -c)
 
 # --- nginx on a free loopback port; stopped by its own pid file at exit
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+# workers as the invoking user: as root, nginx would run them as nobody,
+# who may not read the build directory (every answer a 403)
 cat > "$out/nginx.conf" <<EOF
+user $(id -un);
 worker_processes 2;
 pid $out/nginx.pid;
 error_log $out/logs/error.log;

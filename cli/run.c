@@ -743,6 +743,20 @@ static void save_failure(struct ear_poller *r, struct ear_source_state *state,
     }
 }
 
+/* The store failed while taking a source's result: the source is failed,
+ * the error goes where errors go, and the run stops. */
+static void store_failed(struct ear_poller *r, struct source_report *rep,
+                         const char *name, const struct ear_error *err)
+{
+    char buf[1024];
+
+    rep->status = "failed";
+    snprintf(rep->error, sizeof rep->error, "%s",
+             ear_error_format(err, buf, sizeof buf));
+    ear_cli_err(r->cli, "%s: %s", name, rep->error);
+    r->fatal = 1;
+}
+
 static void on_result(struct ear_fetch_result *res, void *payload)
 {
     struct ear_poller *r = payload;
@@ -760,20 +774,12 @@ static void on_result(struct ear_fetch_result *res, void *payload)
     ear_error_clear(&err);
     rc = batch_open(r, &err);
     if (rc < 0) {
-        rep->status = "failed";
-        snprintf(rep->error, sizeof rep->error, "%s",
-                 ear_error_format(&err, buf, sizeof buf));
-        ear_cli_err(r->cli, "%s: %s", res->src->name, rep->error);
-        r->fatal = 1;
+        store_failed(r, rep, res->src->name, &err);
         return;
     }
     rc = ear_store_source_get(r->st, res->src->name, &state, &err);
     if (rc < 0 && rc != EAR_ENOTFOUND) {
-        rep->status = "failed";
-        snprintf(rep->error, sizeof rep->error, "%s",
-                 ear_error_format(&err, buf, sizeof buf));
-        ear_cli_err(r->cli, "%s: %s", res->src->name, rep->error);
-        r->fatal = 1;
+        store_failed(r, rep, res->src->name, &err);
         return;
     }
     if (res->rc < 0) {

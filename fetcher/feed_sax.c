@@ -1018,35 +1018,14 @@ out:
  * trimmed, as ear_item__finish() leaves every field. */
 static int set_author(struct ear_mention *m, const char *author)
 {
-    char *s, *start, *end;
-    size_t len, out_len;
-
     free(m->author);
     m->author = NULL;
     if (!author)
         return 0;
-    len = strlen(author);
-    s = ear_utf8_valid(author, len) ? ear_strdup(author)
-                                    : ear_utf8_sanitize(author, len,
-                                                        &out_len);
-    if (!s)
+    m->author = ear_strdup(author);
+    if (!m->author)
         return EAR_ENOMEM;
-    start = s;
-    while (*start == ' ' || *start == '\t' || *start == '\n'
-           || *start == '\r')
-        start++;
-    end = start + strlen(start);
-    while (end > start && (end[-1] == ' ' || end[-1] == '\t'
-                           || end[-1] == '\n' || end[-1] == '\r'))
-        end--;
-    if (end == start) {
-        free(s);
-        return 0;
-    }
-    memmove(s, start, (size_t)(end - start));
-    s[end - start] = '\0';
-    m->author = s;
-    return 0;
+    return ear_item__clean(&m->author);
 }
 
 /* The text of an Atom person: its <name>, else all of it. */

@@ -109,6 +109,9 @@ char *ear_url__resolve(const char *ref, const char *base);
  * from guid, else url, else a hash of title and text. Returns 0 or
  * EAR_ENOMEM. */
 int ear_item__finish(struct ear_mention *m);
+/* One text field as ear_item__finish() leaves it: valid UTF-8, trimmed,
+ * NULL when empty. Returns 0 or EAR_ENOMEM. */
+int ear_item__clean(char **field);
 
 /* FNV-1a 64-bit over bytes, continuing from h (start with
  * EAR_FNV_OFFSET). */

@@ -69,6 +69,15 @@ static int trim_field(char **field)
     return 0;
 }
 
+int ear_item__clean(char **field)
+{
+    int rc = sanitize(field);
+
+    if (rc == 0)
+        trim_field(field);
+    return rc;
+}
+
 int ear_item__finish(struct ear_mention *m)
 {
     char **fields[] = {&m->source, &m->guid, &m->url, &m->author,

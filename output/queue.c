@@ -381,7 +381,20 @@ int ear_output__prepare_page(struct ear_store *st,
  * order (migration 5): the overdue ones (queue_overdue_prio) and the rest
  * (queue_open_prio), each cut to limit + offset before they are merged
  * and joined with their mentions. A first page reads about a page of rows
- * instead of sorting every open item. */
+ * instead of sorting every open item. The filter's state conditions go
+ * into both scans too, so one open state (new, assigned, responded) is
+ * read the same way. */
+/* Pages from the priority indexes: the open items, and the new ones (most
+ * of them, usually). Assigned and responded items are a few among many:
+ * the state index and a sort of those few is quicker than walking every
+ * open item in priority order to find them (on 100,884 new items: state
+ * new 0.15 s -> 0.02 s this way; assigned, with none, 0.01 s the general
+ * way, 0.05 s this way). */
+static int open_state(const char *state)
+{
+    return strcmp(state, "open") == 0 || strcmp(state, "new") == 0;
+}
+
 static int prepare_open_page(struct ear_store *st,
                              const struct ear_queue_filter *f, int64_t now,
                              sqlite3_stmt **out, struct ear_error *err)
@@ -399,7 +412,7 @@ static int prepare_open_page(struct ear_store *st,
                       "queue_overdue_prio WHERE " EAR_OUTPUT_OVERDUE);
     and = " AND ";
     if (rc == 0)
-        rc = conds(&sql, f, &and, 0, binds, &nb, err);
+        rc = conds(&sql, f, &and, 1, binds, &nb, err);
     if (rc == 0)
         rc = ear_buf_addf(&sql, EAR_OUTPUT_PRIO_ORDER " LIMIT %lld)", n);
     if (rc == 0 && !f->overdue_only) {
@@ -409,7 +422,7 @@ static int prepare_open_page(struct ear_store *st,
                           EAR_OUTPUT_OVERDUE ")");
         and = " AND ";
         if (rc == 0)
-            rc = conds(&sql, f, &and, 0, binds, &nb, err);
+            rc = conds(&sql, f, &and, 1, binds, &nb, err);
         if (rc == 0)
             rc = ear_buf_addf(&sql, EAR_OUTPUT_PRIO_ORDER " LIMIT %lld)",
                               n);
@@ -776,8 +789,7 @@ int ear_queue_list(struct ear_store *st, const struct ear_queue_filter *f,
 
     *items = NULL;
     *n = 0;
-    if (f && (f->state ? strcmp(f->state, "open") == 0
-                       : !f->include_closed))
+    if (f && (f->state ? open_state(f->state) : !f->include_closed))
         rc = prepare_open_page(st, f, now, &stmt, err);
     else
         rc = ear_output__prepare_page(st, f, now, EAR_OUTPUT_PAGE_PREFIX,

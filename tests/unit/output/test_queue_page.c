@@ -134,6 +134,51 @@ int main(void)
             CHECK(memcmp(page, want + 3, 5 * sizeof *page) == 0);
         }
     }
+    /* one open state: the same slice of that state's general order */
+    {
+        static const char *const states[] = {"new", "assigned", "responded"};
+
+        for (int k = 0; k < 3; k++) {
+            struct ear_queue_filter f = EAR_QUEUE_FILTER_INIT;
+            struct ear_queue_item *items = NULL;
+            int64_t want[200];
+            size_t n = 0, nw = 0;
+
+            /* the general query's order, restricted to the state */
+            f.state = "all";
+            CHECK_INT(ear_queue_list(st, &f, now, &items, &n, &err), 0);
+            for (size_t i = 0; i < n; i++)
+                if (strcmp(items[i].state, states[k]) == 0)
+                    want[nw++] = items[i].id;
+            ear_queue_items_free(items, n);
+            CHECK(nw > 5);
+            f.state = states[k];
+            CHECK_INT(ids_of(st, &f, now, page, 200, 0), nw);
+            CHECK(memcmp(page, want, nw * sizeof *page) == 0);
+            for (size_t off = 0; off < nw; off += 4) {
+                size_t got;
+
+                f.limit = 4;
+                f.offset = off;
+                got = ids_of(st, &f, now, page, 200, 0);
+                CHECK_INT(got, nw - off < 4 ? nw - off : 4);
+                CHECK(memcmp(page, want + off, got * sizeof *page) == 0);
+            }
+            f.limit = 0;
+            f.offset = 0;
+            f.team = "logistics";
+            nw = 0;
+            f.state = "all";
+            CHECK_INT(ear_queue_list(st, &f, now, &items, &n, &err), 0);
+            for (size_t i = 0; i < n; i++)
+                if (strcmp(items[i].state, states[k]) == 0)
+                    want[nw++] = items[i].id;
+            ear_queue_items_free(items, n);
+            f.state = states[k];
+            CHECK_INT(ids_of(st, &f, now, page, 200, 0), nw);
+            CHECK(memcmp(page, want, nw * sizeof *page) == 0);
+        }
+    }
     /* --overdue */
     {
         struct ear_queue_filter f = EAR_QUEUE_FILTER_INIT;

@@ -180,12 +180,15 @@ int ear_output__mention_payload(struct ear_buf *b,
 
     if (!o)
         return EAR_ENOMEM;
-    if (json_dump_callback(o, dump_to_buf, &d, JSON_COMPACT) < 0) {
-        b->len = len; /* nothing half-written */
+    if (json_dump_callback(o, dump_to_buf, &d, JSON_COMPACT) < 0 &&
+        d.rc == 0) {
+        /* jansson itself ran out of memory: nothing half-written (a
+         * failed add has already let the whole buffer go, as ear_buf
+         * does) */
+        b->len = len;
         if (b->ptr)
             b->ptr[len] = '\0';
-        if (d.rc == 0)
-            d.rc = EAR_ENOMEM;
+        d.rc = EAR_ENOMEM;
     }
     json_decref(o);
     return d.rc;

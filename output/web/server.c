@@ -351,6 +351,18 @@ int ear_web__cache_answer(struct web_req *req, const char *key,
     return e != NULL;
 }
 
+/* A copy of a cached answer for the caller (under the cache lock). */
+static void copy_entry(const struct web_cache_entry *e, char **body,
+                       size_t *len, char etag[24])
+{
+    *body = malloc(e->len + 1);
+    if (*body) {
+        memcpy(*body, e->body, e->len + 1);
+        *len = e->len;
+        memcpy(etag, e->etag, 24);
+    }
+}
+
 int ear_web__cache_get(struct web_req *req, const char *key, char **body,
                        size_t *len, char etag[24])
 {
@@ -360,14 +372,8 @@ int ear_web__cache_get(struct web_req *req, const char *key, char **body,
     *body = NULL;
     pthread_mutex_lock(&w->cache_lock);
     e = cache_lookup(req, key);
-    if (e) {
-        *body = malloc(e->len + 1);
-        if (*body) {
-            memcpy(*body, e->body, e->len + 1);
-            *len = e->len;
-            memcpy(etag, e->etag, 24);
-        }
-    }
+    if (e)
+        copy_entry(e, body, len, etag);
     pthread_mutex_unlock(&w->cache_lock);
     return *body != NULL;
 }
@@ -381,14 +387,8 @@ int ear_web__cache_peek(struct web_req *req, const char *key, char **body,
     *body = NULL;
     pthread_mutex_lock(&w->cache_lock);
     e = cache_find(w, key);
-    if (cache_fresh(w, e)) {
-        *body = malloc(e->len + 1);
-        if (*body) {
-            memcpy(*body, e->body, e->len + 1);
-            *len = e->len;
-            memcpy(etag, e->etag, 24);
-        }
-    }
+    if (cache_fresh(w, e))
+        copy_entry(e, body, len, etag);
     pthread_mutex_unlock(&w->cache_lock);
     return *body != NULL;
 }

@@ -33,6 +33,24 @@ static size_t ids_of(struct ear_store *st, const struct ear_queue_filter *f,
     return k;
 }
 
+/* The ids of state's items in the general query's order (state "all"),
+ * with f's other filters; f->state is left as "all". */
+static size_t state_ids(struct ear_store *st, struct ear_queue_filter *f,
+                        int64_t now, const char *state, int64_t *out)
+{
+    struct ear_queue_item *items = NULL;
+    struct ear_error err = {0};
+    size_t n = 0, k = 0;
+
+    f->state = "all";
+    CHECK_INT(ear_queue_list(st, f, now, &items, &n, &err), 0);
+    for (size_t i = 0; i < n && k < 200; i++)
+        if (strcmp(items[i].state, state) == 0)
+            out[k++] = items[i].id;
+    ear_queue_items_free(items, n);
+    return k;
+}
+
 int main(void)
 {
     struct ear_store *st = fx_store("page.db");
@@ -140,17 +158,11 @@ int main(void)
 
         for (int k = 0; k < 3; k++) {
             struct ear_queue_filter f = EAR_QUEUE_FILTER_INIT;
-            struct ear_queue_item *items = NULL;
             int64_t want[200];
-            size_t n = 0, nw = 0;
+            size_t nw;
 
             /* the general query's order, restricted to the state */
-            f.state = "all";
-            CHECK_INT(ear_queue_list(st, &f, now, &items, &n, &err), 0);
-            for (size_t i = 0; i < n; i++)
-                if (strcmp(items[i].state, states[k]) == 0)
-                    want[nw++] = items[i].id;
-            ear_queue_items_free(items, n);
+            nw = state_ids(st, &f, now, states[k], want);
             CHECK(nw > 5);
             f.state = states[k];
             CHECK_INT(ids_of(st, &f, now, page, 200, 0), nw);
@@ -167,13 +179,7 @@ int main(void)
             f.limit = 0;
             f.offset = 0;
             f.team = "logistics";
-            nw = 0;
-            f.state = "all";
-            CHECK_INT(ear_queue_list(st, &f, now, &items, &n, &err), 0);
-            for (size_t i = 0; i < n; i++)
-                if (strcmp(items[i].state, states[k]) == 0)
-                    want[nw++] = items[i].id;
-            ear_queue_items_free(items, n);
+            nw = state_ids(st, &f, now, states[k], want);
             f.state = states[k];
             CHECK_INT(ids_of(st, &f, now, page, 200, 0), nw);
             CHECK(memcmp(page, want, nw * sizeof *page) == 0);

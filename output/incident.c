@@ -264,17 +264,13 @@ int ear_incidents_list(struct ear_store *st, int all, int64_t since,
     sqlite3_bind_int64(q, 3, (sqlite3_int64)(until > 0 ? until
                                                         : INT64_MAX));
     while ((step = sqlite3_step(q)) == SQLITE_ROW) {
-        if (nv == cap) {
-            size_t ncap = cap ? cap * 2 : 8;
-            struct ear_incident *nvv = realloc(v, ncap * sizeof *v);
+        struct ear_incident *nvv = ear_grow(v, &cap, nv, sizeof *v, 8);
 
-            if (!nvv) {
-                rc = oom(err);
-                goto out;
-            }
-            v = nvv;
-            cap = ncap;
+        if (!nvv) {
+            rc = oom(err);
+            goto out;
         }
+        v = nvv;
         if (read_incident(q, &v[nv]) < 0) {
             rc = oom(err);
             goto out;
@@ -335,17 +331,13 @@ int ear_incident_get(struct ear_store *st, int64_t id,
     }
     sqlite3_bind_int64(q, 1, (sqlite3_int64)id);
     while ((step = sqlite3_step(q)) == SQLITE_ROW) {
-        if (n == cap) {
-            size_t ncap = cap ? cap * 2 : 16;
-            int64_t *nv = realloc(ids, ncap * sizeof *ids);
+        int64_t *nv = ear_grow(ids, &cap, n, sizeof *ids, 16);
 
-            if (!nv) {
-                rc = oom(err);
-                goto out;
-            }
-            ids = nv;
-            cap = ncap;
+        if (!nv) {
+            rc = oom(err);
+            goto out;
         }
+        ids = nv;
         ids[n++] = col64(q, 0);
     }
     if (step != SQLITE_DONE) {
@@ -658,18 +650,14 @@ static int pair_rows(struct upd *u, const char *brand, const char *category,
     sqlite3_bind_int64(q, 3, (sqlite3_int64)lo);
     sqlite3_bind_int64(q, 4, (sqlite3_int64)hi);
     while ((step = sqlite3_step(q)) == SQLITE_ROW) {
-        if (nv == cap) {
-            size_t ncap = cap ? cap * 2 : 64;
-            struct pair_row *nvv = realloc(v, ncap * sizeof *v);
+        struct pair_row *nvv = ear_grow(v, &cap, nv, sizeof *v, 64);
 
-            if (!nvv) {
-                free(v);
-                sqlite3_reset(q);
-                return oom(u->err);
-            }
-            v = nvv;
-            cap = ncap;
+        if (!nvv) {
+            free(v);
+            sqlite3_reset(q);
+            return oom(u->err);
         }
+        v = nvv;
         v[nv].id = col64(q, 0);
         v[nv].t = col64(q, 1);
         nv++;
@@ -812,17 +800,13 @@ static int refresh(struct upd *u, int64_t id, const char *category)
         return db_err(u->st, u->err, "read incident");
     sqlite3_bind_int64(q, 1, (sqlite3_int64)id);
     while ((step = sqlite3_step(q)) == SQLITE_ROW) {
-        if (n == cap) {
-            size_t ncap = cap ? cap * 2 : 64;
-            struct pair_row *nv = realloc(v, ncap * sizeof *v);
+        struct pair_row *nv = ear_grow(v, &cap, n, sizeof *v, 64);
 
-            if (!nv) {
-                rc = oom(u->err);
-                goto out;
-            }
-            v = nv;
-            cap = ncap;
+        if (!nv) {
+            rc = oom(u->err);
+            goto out;
         }
+        v = nv;
         v[n].id = col64(q, 0);
         v[n].t = col64(q, 1);
         if (sqlite3_column_int(q, 2) > sev)
@@ -1143,17 +1127,13 @@ static int close_quiet(struct upd *u)
     sqlite3_bind_int64(q, 1, (sqlite3_int64)u->o.quiet);
     sqlite3_bind_int64(q, 2, (sqlite3_int64)u->now);
     while ((step = sqlite3_step(q)) == SQLITE_ROW) {
-        if (n == cap) {
-            size_t ncap = cap ? cap * 2 : 8;
-            int64_t *nv = realloc(ids, ncap * sizeof *ids);
+        int64_t *nv = ear_grow(ids, &cap, n, sizeof *ids, 8);
 
-            if (!nv) {
-                rc = oom(u->err);
-                goto out;
-            }
-            ids = nv;
-            cap = ncap;
+        if (!nv) {
+            rc = oom(u->err);
+            goto out;
         }
+        ids = nv;
         ids[n++] = col64(q, 0);
     }
     if (step != SQLITE_DONE) {
@@ -1252,17 +1232,13 @@ static int pass(struct upd *u)
         if (sqlite3_column_type(q, 2) == SQLITE_NULL ||
             sqlite3_column_type(q, 3) == SQLITE_NULL)
             continue;
-        if (n == cap) {
-            size_t ncap = cap ? cap * 2 : 64;
-            struct new_row *nv = realloc(v, ncap * sizeof *v);
+        struct new_row *nv = ear_grow(v, &cap, n, sizeof *v, 64);
 
-            if (!nv) {
-                rc = oom(u->err);
-                goto out;
-            }
-            v = nv;
-            cap = ncap;
+        if (!nv) {
+            rc = oom(u->err);
+            goto out;
         }
+        v = nv;
         v[n].id = id;
         v[n].brand = ear_output__col_str(q, 1, &bad);
         v[n].category = ear_output__col_str(q, 2, &bad);

@@ -538,17 +538,13 @@ int ear_outbox_list(struct ear_store *st, int all, const char *sink,
         struct ear_buf line;
         int bad = 0;
 
-        if (nv == cap) {
-            size_t ncap = cap ? cap * 2 : 16;
-            struct ear_outbox_entry *nvv = realloc(v, ncap * sizeof *v);
+        struct ear_outbox_entry *nvv = ear_grow(v, &cap, nv, sizeof *v, 16);
 
-            if (!nvv) {
-                rc = oom(err);
-                goto out;
-            }
-            v = nvv;
-            cap = ncap;
+        if (!nvv) {
+            rc = oom(err);
+            goto out;
         }
+        v = nvv;
         e = &v[nv++];
         memset(e, 0, sizeof *e);
         e->id = col64(q, 0);
@@ -728,17 +724,13 @@ static int load_rows(struct pass *p, const char *sql, const char *sink,
     while ((step = sqlite3_step(q)) == SQLITE_ROW) {
         int bad = 0;
 
-        if (nv == cap) {
-            size_t ncap = cap ? cap * 2 : 32;
-            struct row *nvv = realloc(v, ncap * sizeof *v);
+        struct row *nvv = ear_grow(v, &cap, nv, sizeof *v, 32);
 
-            if (!nvv) {
-                rc = oom(p->err);
-                goto out;
-            }
-            v = nvv;
-            cap = ncap;
+        if (!nvv) {
+            rc = oom(p->err);
+            goto out;
         }
+        v = nvv;
         memset(&v[nv], 0, sizeof v[nv]);
         v[nv].id = col64(q, 0);
         v[nv].kind = ear_output__col_str(q, 1, &bad);

@@ -798,18 +798,14 @@ int ear_queue_list(struct ear_store *st, const struct ear_queue_filter *f,
     if (rc < 0)
         return rc;
     while ((step = sqlite3_step(stmt)) == SQLITE_ROW) {
-        if (nv == cap) {
-            size_t ncap = cap ? cap * 2 : 16;
-            struct ear_queue_item *nvv = realloc(v, ncap * sizeof *v);
+        struct ear_queue_item *nvv = ear_grow(v, &cap, nv, sizeof *v, 16);
 
-            if (!nvv) {
-                rc = ear_error_set(err, EAR_ENOMEM, NULL, 0, 0,
-                                   "out of memory");
-                goto out;
-            }
-            v = nvv;
-            cap = ncap;
+        if (!nvv) {
+            rc = ear_error_set(err, EAR_ENOMEM, NULL, 0, 0,
+                               "out of memory");
+            goto out;
         }
+        v = nvv;
         if (ear_output__item_read(stmt, &v[nv]) < 0) {
             rc = ear_error_set(err, EAR_ENOMEM, NULL, 0, 0, "out of memory");
             goto out;
@@ -885,18 +881,14 @@ static int load_events(struct ear_store *st, int64_t id,
         struct ear_queue_event *e;
         int oom = 0;
 
-        if (nv == cap) {
-            size_t ncap = cap ? cap * 2 : 8;
-            struct ear_queue_event *nvv = realloc(v, ncap * sizeof *v);
+        struct ear_queue_event *nvv = ear_grow(v, &cap, nv, sizeof *v, 8);
 
-            if (!nvv) {
-                rc = ear_error_set(err, EAR_ENOMEM, NULL, 0, 0,
-                                   "out of memory");
-                goto out;
-            }
-            v = nvv;
-            cap = ncap;
+        if (!nvv) {
+            rc = ear_error_set(err, EAR_ENOMEM, NULL, 0, 0,
+                               "out of memory");
+            goto out;
         }
+        v = nvv;
         e = &v[nv++];
         memset(e, 0, sizeof *e);
         e->id = (int64_t)sqlite3_column_int64(stmt, 0);

@@ -826,6 +826,12 @@ static void on_result(struct ear_fetch_result *res, void *payload)
         state.items_total += (int64_t)rep->fresh;
         if (rep->fresh)
             state.last_new = r->now;
+        if (!res->not_modified && res->feed.rating > 0) {
+            /* the review page's own AggregateRating, as read now */
+            state.rating = res->feed.rating;
+            state.rating_count = res->feed.rating_count;
+            state.rating_at = r->now;
+        }
         state.next_due = r->now + jittered(res->src, interval, r->now);
         rep->next_due = state.next_due;
         ear_str_set(&state.last_status,

@@ -68,10 +68,10 @@ int ear_cmd_sources(struct ear_cli *cli, int argc, char **argv)
     if (json)
         arr = json_array();
     else
-        printf("%s%-24s %-7s %-13s %-16s %-16s %4s %6s  %s%s\n",
+        printf("%s%-24s %-7s %-13s %-16s %-16s %4s %6s %6s  %s%s\n",
                cli->color ? "\033[1m" : "", "SOURCE", "TYPE", "STATUS",
-               "LAST SUCCESS", "NEXT DUE", "FAIL", "ITEMS", "LAST ERROR",
-               cli->color ? "\033[0m" : "");
+               "LAST SUCCESS", "NEXT DUE", "FAIL", "ITEMS", "RATING",
+               "LAST ERROR", cli->color ? "\033[0m" : "");
     for (i = 0; i < cfg->nsources; i++) {
         const struct ear_source_cfg *src = &cfg->sources[i];
         struct ear_source_state s;
@@ -118,10 +118,23 @@ int ear_cmd_sources(struct ear_cli *cli, int argc, char **argv)
             json_object_set_new(o, "last_error",
                                 s.last_error ? json_string(s.last_error)
                                              : json_null());
+            /* a review page's own AggregateRating, as last read */
+            json_object_set_new(o, "rating", s.rating > 0
+                                                 ? json_real(s.rating)
+                                                 : json_null());
+            json_object_set_new(o, "rating_count",
+                                s.rating_count > 0
+                                    ? json_integer(s.rating_count)
+                                    : json_null());
+            json_object_set_new(o, "rating_at", time_or_null(s.rating_at));
             json_array_append_new(arr, o);
         } else {
             int bad = strcmp(status, "failed") == 0;
-            printf("%-24s %-7s %s%-13s%s %-16s %-16s %4d %6lld  %s\n",
+            char rating[16] = "";
+
+            if (s.rating > 0)
+                snprintf(rating, sizeof rating, "%.2f", s.rating);
+            printf("%-24s %-7s %s%-13s%s %-16s %-16s %4d %6lld %6s  %s\n",
                    src->name, src->type ? src->type : "auto",
                    bad && cli->color ? "\033[31m" : "", status,
                    bad && cli->color ? "\033[0m" : "",
@@ -129,7 +142,7 @@ int ear_cmd_sources(struct ear_cli *cli, int argc, char **argv)
                    s.next_due ? (s.next_due <= now ? "now"
                                  : ago(s.next_due, now, b2, sizeof b2))
                               : "now",
-                   s.failures, (long long)s.items_total,
+                   s.failures, (long long)s.items_total, rating,
                    s.last_error ? s.last_error : "");
         }
         ear_source_state_dispose(&s);

@@ -394,6 +394,9 @@ struct ear_source_state {
     char *last_status;      /* "ok", "not-modified", "failed" */
     char *last_error;       /* words, NULL when the last poll succeeded */
     int64_t items_total;    /* mentions stored from this source */
+    double rating;          /* the page's AggregateRating, 1-5; 0 = none */
+    int64_t rating_count;   /* ratings behind it; 0 = unknown */
+    int64_t rating_at;      /* when it was last read; 0 = never */
 };
 
 void ear_source_state_init(struct ear_source_state *s);

@@ -358,7 +358,8 @@ int ear_store_source_get(struct ear_store *st, const char *name,
     if (sqlite3_prepare_v2(st->db,
                            "SELECT etag, last_modified, last_poll, "
                            "last_success, last_new, next_due, failures, "
-                           "last_status, last_error, items_total FROM "
+                           "last_status, last_error, items_total, "
+                           "rating, rating_count, rating_at FROM "
                            "sources WHERE name = ?1",
                            -1, &q, NULL) != SQLITE_OK)
         return ear_store_error(st, err, "read source state");
@@ -381,6 +382,9 @@ int ear_store_source_get(struct ear_store *st, const char *name,
         s->next_due = sqlite3_column_int64(q, 5);
         s->failures = sqlite3_column_int(q, 6);
         s->items_total = sqlite3_column_int64(q, 9);
+        s->rating = sqlite3_column_double(q, 10);
+        s->rating_count = sqlite3_column_int64(q, 11);
+        s->rating_at = sqlite3_column_int64(q, 12);
     }
     sqlite3_finalize(q);
     return rc;
@@ -397,11 +401,13 @@ int ear_store_source_put(struct ear_store *st,
             st->db,
             "INSERT INTO sources (name, etag, last_modified, last_poll, "
             "last_success, last_new, next_due, failures, last_status, "
-            "last_error, items_total) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
-            "?9, ?10, ?11) ON CONFLICT(name) DO UPDATE SET etag = ?2, "
+            "last_error, items_total, rating, rating_count, rating_at) "
+            "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, "
+            "?14) ON CONFLICT(name) DO UPDATE SET etag = ?2, "
             "last_modified = ?3, last_poll = ?4, last_success = ?5, "
             "last_new = ?6, next_due = ?7, failures = ?8, last_status = ?9, "
-            "last_error = ?10, items_total = ?11",
+            "last_error = ?10, items_total = ?11, rating = ?12, "
+            "rating_count = ?13, rating_at = ?14",
             -1, &q, NULL) != SQLITE_OK)
         return ear_store_error(st, err, "save source state");
     bind_text(q, 1, s->name);
@@ -415,6 +421,12 @@ int ear_store_source_put(struct ear_store *st,
     bind_text(q, 9, s->last_status);
     bind_text(q, 10, s->last_error);
     sqlite3_bind_int64(q, 11, s->items_total);
+    if (s->rating > 0)
+        sqlite3_bind_double(q, 12, s->rating);
+    else
+        sqlite3_bind_null(q, 12);
+    sqlite3_bind_int64(q, 13, s->rating_count);
+    sqlite3_bind_int64(q, 14, s->rating_at);
     if (sqlite3_step(q) != SQLITE_DONE)
         rc = ear_store_error(st, err, "save source state");
     sqlite3_finalize(q);

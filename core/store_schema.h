@@ -216,6 +216,12 @@ static const char *const ear_migrations[] = {
     "CREATE INDEX outbox_sent ON outbox(sink, sent_at) WHERE state = 'sent';"
     "CREATE INDEX outbox_folded ON outbox(folded_into)"
     "  WHERE folded_into IS NOT NULL;",
+
+    /* 8: a review page's own rating (schema.org AggregateRating: 1-5 and
+     * the number of ratings behind it) as last read, per source */
+    "ALTER TABLE sources ADD COLUMN rating REAL;"
+    "ALTER TABLE sources ADD COLUMN rating_count INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE sources ADD COLUMN rating_at INTEGER NOT NULL DEFAULT 0;",
 };
 
 #define EAR_SCHEMA_VERSION \

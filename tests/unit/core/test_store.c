@@ -31,7 +31,7 @@ static void test_mentions(void)
     CHECK_INT(ear_store_open(&st, p, &err), 0);
     if (!st)
         return;
-    CHECK_INT(ear_store_schema_version(st), 7);
+    CHECK_INT(ear_store_schema_version(st), 8);
 
     ear_mention_init(&m);
     m.source = strdup("acme-reviews");

@@ -708,7 +708,7 @@ static void test_migrate(void)
     CHECK_INT(ear_store_open(&st, path, &err), 0);
     if (!st)
         return;
-    CHECK_INT(ear_store_schema_version(st), 7);
+    CHECK_INT(ear_store_schema_version(st), EAR_SCHEMA_VERSION);
     CHECK_INT(count(st, "alert_id = id"), 1);
     CHECK_INT(ear_outbox_list(st, 0, NULL, &v, &n, &err), 0);
     CHECK_INT((int)n, 1);

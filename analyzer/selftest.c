@@ -341,7 +341,8 @@ int ear_analyzer_lint(struct ear_analyzer *an, ear_lint_cb cb, void *payload)
                         term_covers(x, t))
                         covered = 1;
                 }
-                ncov += covered;
+                if (covered)
+                    ncov++;
             }
             if (npos && npos == ncov) {
                 rc = ear_buf_addf(&l.msg, "unreachable: every term is "
@@ -360,7 +361,8 @@ int ear_analyzer_lint(struct ear_analyzer *an, ear_lint_cb cb, void *payload)
         if (rc == 0) {
             size_t nf = 0, k;
             for (k = 0; k < r->ntests; k++)
-                nf += r->tests[k].fire;
+                if (r->tests[k].fire)
+                    nf++;
             if (nf == 0) {
                 rc = ear_buf_addf(&l.msg, "no 'fire' test");
                 if (rc == 0)

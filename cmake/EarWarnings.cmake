@@ -1,5 +1,5 @@
 if(CMAKE_C_COMPILER_ID MATCHES "GNU|Clang")
-  add_compile_options(-Wall -Wextra -Wpedantic -Wshadow -Wmissing-prototypes
+  add_compile_options(-Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wmissing-prototypes
     -Wstrict-prototypes -Wwrite-strings -Wundef -Wformat=2 -Wno-format-nonliteral)
   if(EAR_WERROR)
     add_compile_options(-Werror)

@@ -200,7 +200,8 @@ int main(void)
             else
                 break; /* overdue ones come first */
         for (size_t i = 0; i < n; i++)
-            overdue += items[i].overdue;
+            if (items[i].overdue)
+                overdue++;
         CHECK_INT(nw, overdue);
         CHECK(overdue > 5 && overdue < n);
         ear_queue_items_free(items, n);

@@ -37,16 +37,13 @@ struct ctx {
 
 char *ear_an__strdup(struct ear_analyzer *an, const char *s, size_t n)
 {
+    char **ns;
     char *d;
 
-    if (an->nstrs == an->strcap) {
-        size_t nc = an->strcap ? an->strcap * 2 : 256;
-        char **ns = realloc(an->strs, nc * sizeof *ns);
-        if (!ns)
-            return NULL;
-        an->strs = ns;
-        an->strcap = nc;
-    }
+    ns = ear_grow(an->strs, &an->strcap, an->nstrs, sizeof *ns, 256);
+    if (!ns)
+        return NULL;
+    an->strs = ns;
     d = malloc(n + 1);
     if (!d)
         return NULL;
@@ -194,14 +191,10 @@ static int node_new(struct ctx *c, int kind, uint32_t rule,
     struct ear_analyzer *an = c->an;
     struct ear_node *n;
 
-    if (an->nnodes == an->nodecap) {
-        size_t nc = an->nodecap ? an->nodecap * 2 : 256;
-        struct ear_node *nn = realloc(an->nodes, nc * sizeof *nn);
-        if (!nn)
-            return oom(c);
-        an->nodes = nn;
-        an->nodecap = nc;
-    }
+    n = ear_grow(an->nodes, &an->nodecap, an->nnodes, sizeof *n, 256);
+    if (!n)
+        return oom(c);
+    an->nodes = n;
     n = &an->nodes[an->nnodes];
     memset(n, 0, sizeof *n);
     n->kind = (uint8_t)kind;
@@ -243,14 +236,10 @@ static int term_add(struct ctx *c, const struct ear_ynode *n, uint32_t node,
         return oom(c);
     if (an->tmp.ntok == 0)
         return at(c, n, "term '%s' has no words", s);
-    if (an->nterms == an->termcap) {
-        size_t nc = an->termcap ? an->termcap * 2 : 1024;
-        struct ear_term *nt = realloc(an->terms, nc * sizeof *nt);
-        if (!nt)
-            return oom(c);
-        an->terms = nt;
-        an->termcap = nc;
-    }
+    t = ear_grow(an->terms, &an->termcap, an->nterms, sizeof *t, 1024);
+    if (!t)
+        return oom(c);
+    an->terms = t;
     t = &an->terms[an->nterms];
     memset(t, 0, sizeof *t);
     t->node = node;
@@ -703,14 +692,10 @@ static int load_rule(struct ctx *c, const struct ear_ynode *m)
     rc = ear_ynode_check_keys(m, keys, c->path, c->err);
     if (rc < 0)
         return rc;
-    if (an->nrules == an->rulecap) {
-        size_t nc = an->rulecap ? an->rulecap * 2 : 64;
-        struct ear_rule *nr = realloc(an->rules, nc * sizeof *nr);
-        if (!nr)
-            return oom(c);
-        an->rules = nr;
-        an->rulecap = nc;
-    }
+    r = ear_grow(an->rules, &an->rulecap, an->nrules, sizeof *r, 64);
+    if (!r)
+        return oom(c);
+    an->rules = r;
     ri = (uint32_t)an->nrules++;
     r = &an->rules[ri];
     memset(r, 0, sizeof *r);
@@ -1020,16 +1005,12 @@ static int load_pack(struct ear_analyzer *an, const char *path,
     if ((v = ear_ynode_get(root, "scoring")) != NULL &&
         (rc = load_scoring(&c, v)) < 0)
         goto out;
-    if (an->npacks == an->packcap) {
-        size_t nc = an->packcap ? an->packcap * 2 : 16;
-        struct ear_pack *np = realloc(an->packs, nc * sizeof *np);
-        if (!np) {
-            rc = oom(&c);
-            goto out;
-        }
-        an->packs = np;
-        an->packcap = nc;
+    pk = ear_grow(an->packs, &an->packcap, an->npacks, sizeof *pk, 16);
+    if (!pk) {
+        rc = oom(&c);
+        goto out;
     }
+    an->packs = pk;
     pk = &an->packs[an->npacks++];
     memset(pk, 0, sizeof *pk);
     pk->path = c.path;
@@ -1071,14 +1052,11 @@ struct pathlist {
 
 static int pl_add(struct pathlist *pl, const char *p)
 {
-    if (pl->n == pl->cap) {
-        size_t nc = pl->cap ? pl->cap * 2 : 32;
-        char **nv = realloc(pl->v, nc * sizeof *nv);
-        if (!nv)
-            return EAR_ENOMEM;
-        pl->v = nv;
-        pl->cap = nc;
-    }
+    char **nv = ear_grow(pl->v, &pl->cap, pl->n, sizeof *nv, 32);
+
+    if (!nv)
+        return EAR_ENOMEM;
+    pl->v = nv;
     pl->v[pl->n] = ear_strdup(p);
     if (!pl->v[pl->n])
         return EAR_ENOMEM;

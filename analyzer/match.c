@@ -16,19 +16,14 @@
 
 static int grow_(void **p, size_t *cap, size_t need, size_t elem)
 {
-    size_t nc;
     void *np;
 
     if (need <= *cap)
         return 0;
-    nc = *cap ? *cap : 64;
-    while (nc < need)
-        nc *= 2;
-    np = realloc(*p, nc * elem);
+    np = ear_grow(*p, cap, need - 1, elem, 64);
     if (!np)
         return EAR_ENOMEM;
     *p = np;
-    *cap = nc;
     return 0;
 }
 

@@ -329,19 +329,14 @@ static size_t url_at(const char *s, size_t n, size_t pos)
 
 static int grow(void **p, size_t *cap, size_t need, size_t elem)
 {
-    size_t nc;
     void *np;
 
     if (need <= *cap)
         return 0;
-    nc = *cap ? *cap : 64;
-    while (nc < need)
-        nc *= 2;
-    np = realloc(*p, nc * elem);
+    np = ear_grow(*p, cap, need - 1, elem, 64);
     if (!np)
         return EAR_ENOMEM;
     *p = np;
-    *cap = nc;
     return 0;
 }
 

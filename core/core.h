@@ -97,9 +97,9 @@ char *ear_strndup(const char *s, size_t n);
 int ear_str_set(char **field, const char *s);
 int ear_str_setn(char **field, const char *s, size_t n);
 
-/* Room for one more element in a growable array v of *cap elements of
- * elem bytes, n of them in use: when n == *cap, the capacity doubles (the
- * first time it becomes first) and the grown array is returned, else v
+/* Room for element n in a growable array v of *cap elements of elem
+ * bytes: when n >= *cap, the capacity doubles until it holds n + 1 (the
+ * first time it starts at first) and the grown array is returned, else v
  * itself. NULL when out of memory or on overflow; v and *cap are then
  * unchanged and v is still valid. Usage:
  *     T *nv = ear_grow(v, &cap, n, sizeof *v, 16);

@@ -34,8 +34,13 @@ void *ear_grow(void *v, size_t *cap, size_t n, size_t elem, size_t first)
 
     if (n < *cap)
         return v;
-    ncap = *cap ? *cap * 2 : (first ? first : 8);
-    if (ncap < *cap || elem == 0 || ncap > SIZE_MAX / elem)
+    ncap = *cap ? *cap : (first ? first : 8);
+    while (ncap <= n) {
+        if (ncap > SIZE_MAX / 2)
+            return NULL;
+        ncap *= 2;
+    }
+    if (elem == 0 || ncap > SIZE_MAX / elem)
         return NULL;
     nv = realloc(v, ncap * elem);
     if (nv)

@@ -464,17 +464,12 @@ int ear_web__users_merge(struct ear_web_user **out, size_t *n,
             }
             continue;
         }
-        if (nv == cap) {
-            struct ear_web_user *nvv = realloc(v, 2 * cap * sizeof *v);
-
-            if (!nvv) {
-                rc = ear_error_set(err, EAR_ENOMEM, NULL, 0, 0,
-                                   "out of memory");
-                goto out;
-            }
-            v = nvv;
-            cap *= 2;
+        u = ear_grow(v, &cap, nv, sizeof *v, 8);
+        if (!u) {
+            rc = ear_error_set(err, EAR_ENOMEM, NULL, 0, 0, "out of memory");
+            goto out;
         }
+        v = u;
         u = &v[nv];
         memset(u, 0, sizeof *u);
         u->in_store = 1;

@@ -137,6 +137,15 @@ static void test_grow(void)
     /* room left: the same array back, capacity untouched */
     CHECK(ear_grow(v, &cap, 100, sizeof *v, 4) == v);
     CHECK_INT(cap, 128);
+    /* an index far past the end: doubled until it fits */
+    nv = ear_grow(v, &cap, 1000, sizeof *v, 4);
+    CHECK(nv != NULL);
+    if (nv) {
+        v = nv;
+        CHECK_INT(cap, 1024);
+        v[1000] = 1000;
+        CHECK_INT(v[99], 99);
+    }
     /* a capacity that cannot double without overflowing is refused and
      * leaves the array as it was */
     cap = SIZE_MAX / 2 + 1;

@@ -670,29 +670,82 @@ static int first_mention(struct ear_buf *b, const json_t *inc, size_t cols,
     return rc;
 }
 
-static int md_table(struct ear_buf *b, const char *title, const char *head,
-                    const json_t *rows, int with_mentions)
+/* A table's column: its heading and the row's key. The first column is
+ * text (escaped), the others are counts. */
+struct col {
+    const char *head;
+    const char *key;
+};
+
+static int h(struct ear_buf *b, const char *s);
+
+/* A titled table of rows (nothing when there are none), in Markdown or in
+ * HTML. */
+static int table(struct ear_buf *b, int html, const char *title,
+                 const struct col *cols, size_t ncols, const json_t *rows)
 {
-    size_t i;
+    size_t i, c;
     json_t *r;
     int rc;
 
     if (json_array_size(rows) == 0)
         return 0;
-    rc = ear_buf_addf(b, "\n## %s\n\n| %s | %s|\n|---|%s---:|\n", title,
-                      head, with_mentions ? "mentions | flagged " :
-                      "flagged ", with_mentions ? "---:|" : "");
+    rc = ear_buf_addf(b, html ? "<h2>%s</h2>\n<table><tr>" : "\n## %s\n\n|",
+                      title);
+    for (c = 0; c < ncols && rc == 0; c++)
+        rc = ear_buf_addf(b, html ? "<th>%s</th>" : " %s |", cols[c].head);
+    if (rc == 0)
+        rc = ear_buf_adds(b, html ? "</tr>\n" : "\n|---|");
+    for (c = 1; c < ncols && rc == 0 && !html; c++)
+        rc = ear_buf_adds(b, "---:|");
+    if (rc == 0 && !html)
+        rc = ear_buf_adds(b, "\n");
     json_array_foreach(rows, i, r) {
         if (rc == 0)
-            rc = ear_buf_adds(b, "| ");
+            rc = ear_buf_adds(b, html ? "<tr><td>" : "| ");
         if (rc == 0)
-            rc = md_text(b, jstr(r, "name"));
-        if (rc == 0 && with_mentions)
-            rc = ear_buf_addf(b, " | %lld", (long long)jint(r, "mentions"));
+            rc = html ? h(b, jstr(r, cols[0].key))
+                      : md_text(b, jstr(r, cols[0].key));
+        for (c = 1; c < ncols && rc == 0; c++)
+            rc = ear_buf_addf(b, html ? "</td><td class=\"n\">%lld" : " | %lld",
+                              (long long)jint(r, cols[c].key));
         if (rc == 0)
-            rc = ear_buf_addf(b, " | %lld |\n", (long long)jint(r, "flagged"));
+            rc = ear_buf_adds(b, html ? "</td></tr>\n" : " |\n");
     }
+    if (rc == 0 && html)
+        rc = ear_buf_adds(b, "</table>\n");
     return rc;
+}
+
+/* The digest's tables, the same in both markups. */
+static int counts_table(struct ear_buf *b, int html, const char *title,
+                        const char *head, const json_t *rows,
+                        int with_mentions)
+{
+    const struct col cols[] = {
+        {head, "name"}, {"mentions", "mentions"}, {"flagged", "flagged"}};
+
+    if (with_mentions)
+        return table(b, html, title, cols, 3, rows);
+    return table(b, html, title, (const struct col[]){cols[0], cols[2]}, 2,
+                 rows);
+}
+
+static int team_table(struct ear_buf *b, int html, const json_t *rows)
+{
+    static const struct col cols[] = {
+        {"team", "name"}, {"open", "open"}, {"overdue", "overdue"}};
+
+    return table(b, html, "Open backlog by team", cols, 3, rows);
+}
+
+static int dismissals_table(struct ear_buf *b, int html, const json_t *rows)
+{
+    static const struct col cols[] = {{"rule", "rule"},
+                                      {"dismissed", "dismissed"},
+                                      {"not a complaint", "not_a_complaint"}};
+
+    return table(b, html, "Rules with most dismissals", cols, 3, rows);
 }
 
 static int md_urgent(struct ear_buf *b, const json_t *urgent)
@@ -854,30 +907,6 @@ static int incident_line(struct ear_buf *b, const json_t *inc,
     return rc;
 }
 
-static int md_incidents(struct ear_buf *b, const json_t *incidents)
-{
-    size_t i;
-    json_t *inc;
-    int rc;
-
-    if (json_array_size(incidents) == 0)
-        return 0;
-    rc = ear_buf_adds(b, "\n## Incidents\n\n");
-    json_array_foreach(incidents, i, inc) {
-        if (rc == 0)
-            rc = ear_buf_adds(b, "- **");
-        if (rc == 0)
-            rc = incident_line(b, inc, md_text);
-        if (rc == 0)
-            rc = ear_buf_adds(b, "**\n  first: ");
-        if (rc == 0)
-            rc = first_mention(b, inc, SNIPPET_COLS, md_link);
-        if (rc == 0)
-            rc = ear_buf_adds(b, "\n");
-    }
-    return rc;
-}
-
 /* "name: silent, last new item 2026-11-20T…, last success …" and for a
  * failing source its failures and the last error, escaped by esc. */
 static int source_line(struct ear_buf *b, const json_t *o,
@@ -911,23 +940,62 @@ static int source_line(struct ear_buf *b, const json_t *o,
     return rc;
 }
 
-static int md_sources(struct ear_buf *b, const json_t *sources)
+/* An incident as a list item: its line, then its first mention. */
+static int incident_item(struct ear_buf *b, int html, const json_t *inc)
 {
-    size_t i;
-    json_t *o;
     int rc;
 
-    if (json_array_size(sources) == 0)
+    if (html)
+        rc = ear_buf_addf(b, "<li class=\"%s\"><b>",
+                          strcmp(jstr0(inc, "state"), "open") == 0 ? "open"
+                                                                   : "closed");
+    else
+        rc = ear_buf_adds(b, "- **");
+    if (rc == 0)
+        rc = incident_line(b, inc, html ? ear_html_escape : md_text);
+    if (rc == 0)
+        rc = ear_buf_adds(b, html ? "</b><br><small>first: "
+                                  : "**\n  first: ");
+    if (rc == 0)
+        rc = html ? first_mention(b, inc, SNIPPET_COLS * 2, html_link)
+                  : first_mention(b, inc, SNIPPET_COLS, md_link);
+    if (rc == 0)
+        rc = ear_buf_adds(b, html ? "</small></li>\n" : "\n");
+    return rc;
+}
+
+static int source_item(struct ear_buf *b, int html, const json_t *o)
+{
+    int rc = ear_buf_adds(b, html ? "<li>" : "- ");
+
+    if (rc == 0)
+        rc = source_line(b, o, html ? ear_html_escape : md_text);
+    if (rc == 0)
+        rc = ear_buf_adds(b, html ? "</li>\n" : "\n");
+    return rc;
+}
+
+/* A titled list of rows, one item() each (nothing when there are none),
+ * in Markdown or in HTML (a list of class cls). */
+static int list(struct ear_buf *b, int html, const char *title,
+                const char *cls, const json_t *rows,
+                int (*item)(struct ear_buf *, int, const json_t *))
+{
+    size_t i;
+    json_t *r;
+    int rc;
+
+    if (json_array_size(rows) == 0)
         return 0;
-    rc = ear_buf_adds(b, "\n## Sources needing attention\n\n");
-    json_array_foreach(sources, i, o) {
+    rc = html ? ear_buf_addf(b, "<h2>%s</h2>\n<ul class=\"%s\">\n", title,
+                             cls)
+              : ear_buf_addf(b, "\n## %s\n\n", title);
+    json_array_foreach(rows, i, r) {
         if (rc == 0)
-            rc = ear_buf_adds(b, "- ");
-        if (rc == 0)
-            rc = source_line(b, o, md_text);
-        if (rc == 0)
-            rc = ear_buf_adds(b, "\n");
+            rc = item(b, html, r);
     }
+    if (rc == 0 && html)
+        rc = ear_buf_adds(b, "</ul>\n");
     return rc;
 }
 
@@ -943,7 +1011,6 @@ int ear_output__digest_md(const json_t *d, struct ear_buf *b)
     const json_t *median = json_object_get(q, "median_first_response_seconds");
     const json_t *sla = json_object_get(q, "sla_share");
     const json_t *res = json_object_get(q, "average_resolution_seconds");
-    const json_t *dis = json_object_get(d, "dismissals_by_rule");
     char t1[64];
     char t2[64];
     int rc;
@@ -991,64 +1058,35 @@ int ear_output__digest_md(const json_t *d, struct ear_buf *b)
     if (rc == 0)
         rc = ear_buf_adds(b, "\n");
     if (rc == 0)
-        rc = md_incidents(b, json_object_get(d, "incidents"));
+        rc = list(b, 0, "Incidents", "incidents",
+                  json_object_get(d, "incidents"), incident_item);
     if (rc == 0)
-        rc = md_sources(b, json_object_get(d, "sources_attention"));
+        rc = list(b, 0, "Sources needing attention", "sources",
+                  json_object_get(d, "sources_attention"), source_item);
     if (rc == 0)
         rc = md_urgent(b, json_object_get(d, "urgent"));
     if (rc == 0)
-        rc = md_table(b, "Flagged by category", "category",
-                      json_object_get(d, "by_category"), 0);
+        rc = counts_table(b, 0, "Flagged by category", "category",
+                          json_object_get(d, "by_category"), 0);
     if (rc == 0)
-        rc = md_table(b, "By brand", "brand", json_object_get(d, "by_brand"),
-                      1);
+        rc = counts_table(b, 0, "By brand", "brand",
+                          json_object_get(d, "by_brand"), 1);
     if (rc == 0)
-        rc = md_table(b, "By source", "source",
-                      json_object_get(d, "by_source"), 1);
+        rc = counts_table(b, 0, "By source", "source",
+                          json_object_get(d, "by_source"), 1);
     if (rc == 0)
-        rc = md_table(b, "By language", "language",
-                      json_object_get(d, "by_lang"), 1);
-    if (rc == 0 && json_array_size(json_object_get(q, "open_by_team")) > 0) {
-        size_t i;
-        json_t *r;
-
-        rc = ear_buf_adds(b, "\n## Open backlog by team\n\n"
-                             "| team | open | overdue |\n|---|---:|---:|\n");
-        json_array_foreach(json_object_get(q, "open_by_team"), i, r) {
-            if (rc == 0)
-                rc = ear_buf_adds(b, "| ");
-            if (rc == 0)
-                rc = md_text(b, jstr(r, "name"));
-            if (rc == 0)
-                rc = ear_buf_addf(b, " | %lld | %lld |\n",
-                                  (long long)jint(r, "open"),
-                                  (long long)jint(r, "overdue"));
-        }
-    }
+        rc = counts_table(b, 0, "By language", "language",
+                          json_object_get(d, "by_lang"), 1);
+    if (rc == 0)
+        rc = team_table(b, 0, json_object_get(q, "open_by_team"));
     if (rc == 0)
         rc = md_bars(b, "Mentions per day", json_object_get(d, "per_day"),
                      "name", "mentions", "flagged", "");
     if (rc == 0)
         rc = md_bars(b, "Ratings", json_object_get(rating, "distribution"),
                      "stars", "count", NULL, "\xE2\x98\x85");
-    if (rc == 0 && json_array_size(dis) > 0) {
-        size_t i;
-        json_t *r;
-
-        rc = ear_buf_adds(b, "\n## Rules with most dismissals\n\n"
-                             "| rule | dismissed | not a complaint |\n"
-                             "|---|---:|---:|\n");
-        json_array_foreach(dis, i, r) {
-            if (rc == 0)
-                rc = ear_buf_adds(b, "| ");
-            if (rc == 0)
-                rc = md_text(b, jstr(r, "rule"));
-            if (rc == 0)
-                rc = ear_buf_addf(b, " | %lld | %lld |\n",
-                                  (long long)jint(r, "dismissed"),
-                                  (long long)jint(r, "not_a_complaint"));
-        }
-    }
+    if (rc == 0)
+        rc = dismissals_table(b, 0, json_object_get(d, "dismissals_by_rule"));
     return rc;
 }
 
@@ -1129,35 +1167,6 @@ static int svg_bars(struct ear_buf *b, const json_t *rows,
     }
     if (rc == 0)
         rc = ear_buf_adds(b, "</svg>\n");
-    return rc;
-}
-
-static int html_table(struct ear_buf *b, const char *title, const char *head,
-                      const json_t *rows, int with_mentions)
-{
-    size_t i;
-    json_t *r;
-    int rc;
-
-    if (json_array_size(rows) == 0)
-        return 0;
-    rc = ear_buf_addf(b, "<h2>%s</h2>\n<table><tr><th>%s</th>%s"
-                      "<th>flagged</th></tr>\n", title, head,
-                      with_mentions ? "<th>mentions</th>" : "");
-    json_array_foreach(rows, i, r) {
-        if (rc == 0)
-            rc = ear_buf_adds(b, "<tr><td>");
-        if (rc == 0)
-            rc = h(b, jstr(r, "name"));
-        if (rc == 0 && with_mentions)
-            rc = ear_buf_addf(b, "</td><td class=\"n\">%lld",
-                              (long long)jint(r, "mentions"));
-        if (rc == 0)
-            rc = ear_buf_addf(b, "</td><td class=\"n\">%lld</td></tr>\n",
-                              (long long)jint(r, "flagged"));
-    }
-    if (rc == 0)
-        rc = ear_buf_adds(b, "</table>\n");
     return rc;
 }
 
@@ -1289,57 +1298,6 @@ static int html_kpi(struct ear_buf *b, const char *label, const char *value)
     return rc;
 }
 
-static int html_incidents(struct ear_buf *b, const json_t *incidents)
-{
-    size_t i;
-    json_t *inc;
-    int rc;
-
-    if (json_array_size(incidents) == 0)
-        return 0;
-    rc = ear_buf_adds(b, "<h2>Incidents</h2>\n<ul class=\"incidents\">\n");
-    json_array_foreach(incidents, i, inc) {
-        if (rc == 0)
-            rc = ear_buf_addf(b, "<li class=\"%s\"><b>",
-                              strcmp(jstr0(inc, "state"), "open") == 0
-                                  ? "open" : "closed");
-        if (rc == 0)
-            rc = incident_line(b, inc, ear_html_escape);
-        if (rc == 0)
-            rc = ear_buf_adds(b, "</b><br><small>first: ");
-        if (rc == 0)
-            rc = first_mention(b, inc, SNIPPET_COLS * 2, html_link);
-        if (rc == 0)
-            rc = ear_buf_adds(b, "</small></li>\n");
-    }
-    if (rc == 0)
-        rc = ear_buf_adds(b, "</ul>\n");
-    return rc;
-}
-
-static int html_sources(struct ear_buf *b, const json_t *sources)
-{
-    size_t i;
-    json_t *o;
-    int rc;
-
-    if (json_array_size(sources) == 0)
-        return 0;
-    rc = ear_buf_adds(b, "<h2>Sources needing attention</h2>\n"
-                         "<ul class=\"sources\">\n");
-    json_array_foreach(sources, i, o) {
-        if (rc == 0)
-            rc = ear_buf_adds(b, "<li>");
-        if (rc == 0)
-            rc = source_line(b, o, ear_html_escape);
-        if (rc == 0)
-            rc = ear_buf_adds(b, "</li>\n");
-    }
-    if (rc == 0)
-        rc = ear_buf_adds(b, "</ul>\n");
-    return rc;
-}
-
 /* A chart: inline SVG, or in a mail the cid: image of chart number id
  * (drawn by chart.c with the same rows). */
 static int chart(struct ear_buf *b, int mail, int id, const json_t *rows,
@@ -1365,7 +1323,6 @@ int ear_output__digest_html(const json_t *d, struct ear_buf *b, int mail)
     const json_t *avg = json_object_get(rating, "average");
     const json_t *median = json_object_get(q, "median_first_response_seconds");
     const json_t *sla = json_object_get(q, "sla_share");
-    const json_t *dis = json_object_get(d, "dismissals_by_rule");
     char v[64];
     char t[64];
     int rc;
@@ -1416,9 +1373,11 @@ int ear_output__digest_html(const json_t *d, struct ear_buf *b, int mail)
     if (rc == 0)
         rc = ear_buf_adds(b, "</div>\n");
     if (rc == 0)
-        rc = html_incidents(b, json_object_get(d, "incidents"));
+        rc = list(b, 1, "Incidents", "incidents",
+                  json_object_get(d, "incidents"), incident_item);
     if (rc == 0)
-        rc = html_sources(b, json_object_get(d, "sources_attention"));
+        rc = list(b, 1, "Sources needing attention", "sources",
+                  json_object_get(d, "sources_attention"), source_item);
     if (rc == 0)
         rc = html_urgent(b, json_object_get(d, "urgent"));
     if (rc == 0)
@@ -1439,35 +1398,18 @@ int ear_output__digest_html(const json_t *d, struct ear_buf *b, int mail)
                    "stars", "count", NULL, " \xE2\x98\x85",
                    "rating distribution");
     if (rc == 0)
-        rc = html_table(b, "By brand", "brand", json_object_get(d, "by_brand"),
-                        1);
+        rc = counts_table(b, 1, "By brand", "brand",
+                          json_object_get(d, "by_brand"), 1);
     if (rc == 0)
-        rc = html_table(b, "By source", "source",
-                        json_object_get(d, "by_source"), 1);
+        rc = counts_table(b, 1, "By source", "source",
+                          json_object_get(d, "by_source"), 1);
     if (rc == 0)
-        rc = html_table(b, "By language", "language",
-                        json_object_get(d, "by_lang"), 1);
-    if (rc == 0 && json_array_size(dis) > 0) {
-        size_t i;
-        json_t *r;
-
-        rc = ear_buf_adds(b, "<h2>Rules with most dismissals</h2>\n<table>"
-                             "<tr><th>rule</th><th>dismissed</th>"
-                             "<th>not a complaint</th></tr>\n");
-        json_array_foreach(dis, i, r) {
-            if (rc == 0)
-                rc = ear_buf_adds(b, "<tr><td>");
-            if (rc == 0)
-                rc = h(b, jstr(r, "rule"));
-            if (rc == 0)
-                rc = ear_buf_addf(b, "</td><td class=\"n\">%lld</td>"
-                                  "<td class=\"n\">%lld</td></tr>\n",
-                                  (long long)jint(r, "dismissed"),
-                                  (long long)jint(r, "not_a_complaint"));
-        }
-        if (rc == 0)
-            rc = ear_buf_adds(b, "</table>\n");
-    }
+        rc = counts_table(b, 1, "By language", "language",
+                          json_object_get(d, "by_lang"), 1);
+    if (rc == 0)
+        rc = team_table(b, 1, json_object_get(q, "open_by_team"));
+    if (rc == 0)
+        rc = dismissals_table(b, 1, json_object_get(d, "dismissals_by_rule"));
     if (rc == 0)
         rc = ear_buf_adds(b, "</body></html>\n");
     return rc;

@@ -79,6 +79,12 @@ with open(out, encoding="utf-8") as f:
     html = f.read()
 check(html.startswith("<!DOCTYPE html>") and "<svg" in html,
       "the HTML digest has inline SVG charts")
+# the team lead's backlog table, as in the Markdown: a row per team
+teams = d.get("queue", {}).get("open_by_team", [])
+check(bool(teams) and "<h2>Open backlog by team</h2>" in html and all(
+          f'<tr><td>{t["name"]}</td><td class="n">{t["open"]}</td>'
+          f'<td class="n">{t["overdue"]}</td></tr>' in html for t in teams),
+      "the HTML digest has the open backlog by team", str(teams))
 check(not [n for n in os.listdir(os.path.dirname(out)) if ".tmp." in n],
       "no temporary file is left behind")
 

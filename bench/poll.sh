@@ -1,11 +1,14 @@
 #!/bin/sh
 # Polling (issue 3): 2,000 feeds of about 75 KB (50 items each) served by
-# nginx on loopback. A full poll of earshot (fetch, parse, store; the
-# analyzer loads a pack that matches nothing) against two peers in the same
-# run, and a second poll where every feed answers 304:
+# nginx on loopback. A full poll of earshot (fetch, parse, store; analyzer
+# off: every source has analyze: false) against two peers in the same run,
+# and a second poll where every feed answers 304:
 #
 #   earshot      earshot run --force, fresh store (first poll), then again
-#                on the filled store (every source 304)
+#                on the filled store (every source 304); and a first poll
+#                with the analyzer on (the same sources analyzed with a
+#                pack that matches nothing: every mention is still
+#                prepared, scored and given a verdict), reported beside
 #   sfeed        sfeed_update polling the same URLs (one curl and one sfeed
 #                process per feed, 16 jobs at once)
 #   floor        curl --parallel (16 connections) downloading the same URLs,
@@ -110,19 +113,27 @@ tests:
   quiet:
     - "hello"
 EOF
-{
-    echo "rules: [off.yml]"
-    echo "fetch: {max_connections: 16, max_per_host: 16}"
-    echo "sources:"
-    i=0
-    while [ "$i" -lt "$nfeeds" ]; do
-        f=$(printf 'f%04d' "$i")
-        echo "  - {name: $f, url: \"$base/$f.xml\", type: rss}"
-        i=$((i + 1))
-    done
-} > "$out/earshot.yml"
+# earshot.yml: the target figure, every source collect only (analyze:
+# false); analyzed.yml: the same sources analyzed
+for conf in earshot analyzed; do
+    extra=", analyze: false"
+    [ "$conf" = analyzed ] && extra=""
+    {
+        echo "rules: [off.yml]"
+        echo "fetch: {max_connections: 16, max_per_host: 16}"
+        echo "sources:"
+        i=0
+        while [ "$i" -lt "$nfeeds" ]; do
+            f=$(printf 'f%04d' "$i")
+            echo "  - {name: $f, url: \"$base/$f.xml\", type: rss$extra}"
+            i=$((i + 1))
+        done
+    } > "$out/$conf.yml"
+done
 db=$out/earshot.db
 run="$earshot --config $out/earshot.yml --db $db run --force --json"
+db_on=$out/analyzed.db
+run_on="$earshot --config $out/analyzed.yml --db $db_on run --force --json"
 
 # --- sfeed_update
 {
@@ -155,6 +166,8 @@ hyperfine --style basic --runs "$runs" --export-json "$out/hf.json" \
     -n "earshot first poll" "$run" \
     --prepare "true" \
     -n "earshot all 304" "$run" \
+    --prepare "rm -f $db_on $db_on-wal $db_on-shm" \
+    -n "earshot first poll, analyzer on" "$run_on" \
     --prepare "rm -rf $out/sfeed" \
     -n "sfeed_update" "sfeed_update $out/sfeedrc" \
     --prepare "rm -rf $out/dl/*.xml" \
@@ -173,23 +186,29 @@ first, again = med["earshot first poll"], med["earshot all 304"]
 floor = med["curl --parallel"] + med["sfeed on the same bytes"]
 # CPU times too: on a loaded machine the wall times say more about the
 # other load than about the tools (hyperfine's mean user and system time)
-print("%-26s %10s %10s %10s" % ("", "wall (med)", "user", "system"))
+print("%-32s %10s %10s %10s" % ("", "wall (med)", "user", "system"))
 for k in med:
-    print("%-26s %8.3f s %8.3f s %8.3f s"
+    print("%-32s %8.3f s %8.3f s %8.3f s"
           % (k, med[k], r[k]["user"], r[k]["system"]))
-print("%-26s %8.3f s" % ("floor (curl + sfeed)", floor))
+print("%-32s %8.3f s" % ("floor (curl + sfeed)", floor))
 print("earshot / floor            %8.2f   (target <= 2)" % (first / floor))
 print("sfeed_update / earshot     %8.2f   (target >= 10)"
       % (med["sfeed_update"] / first))
 print("all-304 / first poll       %8.2f   (target <= 0.2)" % (again / first))
+on = med["earshot first poll, analyzer on"]
+print("analyzer on: / floor %.2f, sfeed_update / it %.2f"
+      % (on / floor, med["sfeed_update"] / on))
 EOF
 
-rm -f "$db" "$db-wal" "$db-shm"
+rm -f "$db" "$db-wal" "$db-shm" "$db_on" "$db_on-wal" "$db_on-shm"
 /usr/bin/time -v $run > /dev/null 2> "$out/time1.txt"
 /usr/bin/time -v $run > /dev/null 2> "$out/time2.txt"
-printf 'peak RSS: first poll %s KB, all-304 poll %s KB (target <= 65536)\n' \
+/usr/bin/time -v $run_on > /dev/null 2> "$out/time3.txt"
+printf 'peak RSS: first poll %s KB, all-304 poll %s KB (target <= 65536);' \
     "$(awk '/Maximum resident/ {print $6}' "$out/time1.txt")" \
     "$(awk '/Maximum resident/ {print $6}' "$out/time2.txt")"
+printf ' analyzer on %s KB\n' \
+    "$(awk '/Maximum resident/ {print $6}' "$out/time3.txt")"
 grep -c '"status": "ok"' /dev/null >/dev/null 2>&1 || true
 $run > "$out/check.json" || true
 python3 - "$out/check.json" "$nfeeds" <<'EOF'

@@ -17,11 +17,19 @@
  * per source, what came of it.
  *
  * The fetcher parses on worker threads; while they are at it, each worker
- * also analyzes the items that are not stored yet (as far as its own read
- * connection sees), with an analyzer of its own loaded from the same
- * packs. The verdict is only used when storing finds the mention new; a
- * new mention without one is analyzed here, as before. So the verdicts
- * are the same either way, and this thread is left with the store.
+ * looks up which items are stored already (on a read connection of its
+ * own) and analyzes the others, with an analyzer of its own loaded from
+ * the same packs. What a worker saw stored is not looked up again here
+ * (mentions are never deleted); the others are inserted in one statement
+ * that checks (source, key) and the url at the same time, since this
+ * poll or another process may have stored them since. A verdict from a
+ * worker is only used when storing finds the mention new; a new mention
+ * without one is analyzed here, as before. So the verdicts are the same
+ * either way, and this thread is left with the store.
+ *
+ * A source with analyze: false is collected only: its new mentions are
+ * stored and counted like any other's, but never analyzed, so they have
+ * no verdict and are never flagged or queued.
  *
  * Scheduling lives here too. A source is due again after its interval
  * (±10% jitter), or, with adaptive: true, after an interval that follows
@@ -239,12 +247,19 @@ struct prep_worker {
     struct ear_store *st;
 };
 
-/* A source's verdicts made on a worker: v[i] for items.v[i] when
- * state[i] is PREP_READY. */
-enum { PREP_NONE, PREP_READY, PREP_KNOWN };
+/* What a worker found out about a source's items.v[i], in state[i]:
+ *   PREP_NONE        nothing (not looked at, or the lookup failed)
+ *   PREP_KNOWN       stored as id[i] (with a verdict, or under this
+ *                    source's key): nothing to do; mentions are never
+ *                    deleted, so what a reader saw stored stays stored
+ *   PREP_UNANALYZED  stored as id[i] by another source, no verdict yet
+ *   PREP_FRESH       not stored when the worker looked
+ *   PREP_READY       the same, and v[i] is its verdict */
+enum { PREP_NONE, PREP_KNOWN, PREP_UNANALYZED, PREP_FRESH, PREP_READY };
 struct prepared {
     size_t n;
     struct ear_verdict *v;
+    int64_t *id;
     unsigned char *state;
 };
 
@@ -259,6 +274,7 @@ static void prepared_free(void *p)
         if (pr->state[i] == PREP_READY)
             ear_verdict_dispose(&pr->v[i]);
     free(pr->v);
+    free(pr->id);
     free(pr->state);
     free(pr);
 }
@@ -267,6 +283,7 @@ static void prepared_free(void *p)
 static int prepared_grow(struct prepared *pr, size_t n)
 {
     struct ear_verdict *v;
+    int64_t *id;
     unsigned char *s;
 
     if (n <= pr->n)
@@ -275,6 +292,10 @@ static int prepared_grow(struct prepared *pr, size_t n)
     if (!v)
         return EAR_ENOMEM;
     pr->v = v;
+    id = realloc(pr->id, n * sizeof *id);
+    if (!id)
+        return EAR_ENOMEM;
+    pr->id = id;
     s = realloc(pr->state, n);
     if (!s)
         return EAR_ENOMEM;
@@ -315,6 +336,7 @@ struct ear_poller {
     size_t nhosts;
     struct prep_worker *work; /* one per parse worker, made at first use */
     int nwork;
+    int work_an;              /* the workers have analyzers */
     int work_failed;          /* could not be made: analyze here */
     int64_t now;
     int fatal;
@@ -556,20 +578,22 @@ static void work_free(struct ear_poller *p)
     free(p->work);
     p->work = NULL;
     p->nwork = 0;
+    p->work_an = 0;
     p->work_failed = 0;
 }
 
-/* The workers' analyzers and connections, for a poll of n sources; none
- * when the fetcher parses on this thread. Loaded like ear_cli_analyzer()
- * from the config the poller runs with. Failing is no error: the items
- * are then analyzed here. */
-static void work_setup(struct ear_poller *p, size_t n)
+/* The workers' connections and (when a source of the poll is analyzed:
+ * analyze) analyzers, for a poll of n sources; none when the fetcher
+ * parses on this thread. Loaded like ear_cli_analyzer() from the config
+ * the poller runs with. Failing is no error: the items are then looked
+ * up and analyzed here. */
+static void work_setup(struct ear_poller *p, size_t n, int analyze)
 {
     const char *path = ear_store_path(p->st);
     struct ear_error err;
     int want = ear_fetcher_workers(p->fetcher, n), i;
 
-    if (want <= p->nwork || p->work_failed)
+    if (p->work_failed || (want <= p->nwork && (p->work_an || !analyze)))
         return;
     work_free(p);
     p->work = calloc((size_t)want, sizeof *p->work);
@@ -578,12 +602,14 @@ static void work_setup(struct ear_poller *p, size_t n)
         return;
     }
     p->nwork = want;
+    p->work_an = analyze;
     for (i = 0; i < want; i++) {
         ear_error_clear(&err);
-        if (ear_analyzer_new(&p->work[i].an, ear_cli_rule_paths(p->cli),
-                             &err) < 0
-            || ear_analyzer_set_brands(p->work[i].an, p->cfg->brands,
-                                       p->cfg->nbrands, &err) < 0
+        if ((analyze
+             && (ear_analyzer_new(&p->work[i].an, ear_cli_rule_paths(p->cli),
+                                  &err) < 0
+                 || ear_analyzer_set_brands(p->work[i].an, p->cfg->brands,
+                                            p->cfg->nbrands, &err) < 0))
             || ear_store_open(&p->work[i].st, path, &err) < 0) {
             work_free(p);
             p->work_failed = 1;
@@ -618,17 +644,30 @@ static void on_prepare(struct ear_fetch_result *res, size_t from, int worker,
         return;
     for (i = from; i < res->items.n; i++) {
         struct ear_mention *m = &res->items.v[i];
+        enum ear_mention_fate fate;
         int64_t id = 0;
 
-        /* as take_items() does before analyzing */
+        /* as take_items() does before storing */
         if (src->lang && !m->lang[0])
             snprintf(m->lang, sizeof m->lang, "%s", src->lang);
         ear_error_clear(&err);
-        if (ear_store_mention_find(w->st, src->name, m, &id, &err) == 0
-            && id) {
+        if (ear_store_mention_lookup(w->st, src->name, m, &id, &fate, &err)
+            < 0)
+            continue; /* PREP_NONE: looked up again when stored */
+        pr->id[i] = id;
+        if (fate == EAR_MENTION_KNOWN
+            || (fate == EAR_MENTION_UNANALYZED && !src->analyze)) {
             pr->state[i] = PREP_KNOWN;
             continue;
         }
+        if (fate == EAR_MENTION_UNANALYZED) {
+            /* analyzed when stored, unless this poll already did it */
+            pr->state[i] = PREP_UNANALYZED;
+            continue;
+        }
+        pr->state[i] = PREP_FRESH;
+        if (!src->analyze || !w->an)
+            continue; /* collect only (or analyzed when stored) */
         if (ear_analyzer_mention(w->an, m, src->brand, &pr->v[i], &err)
             == 0)
             pr->state[i] = PREP_READY;
@@ -646,31 +685,49 @@ static int take_items(struct ear_poller *r, struct ear_fetch_result *res,
     struct ear_queue_batch *queue = NULL;
     struct prepared *pr = res->user;
     size_t i;
-    int rc, is_new;
+    int rc;
 
-    /* the source's flagged mentions are queued in its transaction */
-    rc = ear_queue_batch_new(&queue, r->st, r->cfg, err);
-    if (rc < 0)
-        return rc;
+    rc = 0;
     for (i = 0; i < res->items.n; i++) {
         struct ear_mention *m = &res->items.v[i];
+        int prep = pr && i < pr->n ? pr->state[i] : PREP_NONE;
+        enum ear_mention_fate fate;
         struct ear_verdict v;
 
         rep->items++;
         if (ear_str_set(&m->source, src->name) < 0) {
-            ear_queue_batch_free(queue);
-            return EAR_ENOMEM;
+            rc = EAR_ENOMEM;
+            break;
         }
         if (src->lang && !m->lang[0])
             snprintf(m->lang, sizeof m->lang, "%s", src->lang);
         m->first_seen = r->now;
-        rc = ear_store_mention_put(r->st, m, &is_new, err);
+        if (prep == PREP_KNOWN) {
+            /* a worker's read connection saw it stored: it still is, and
+             * this thread has nothing to add (the lookup is not made
+             * twice) */
+            m->id = pr->id[i];
+            continue;
+        }
+        /* not stored when a worker looked: most likely new, but this
+         * poll (an earlier source of the batch, or the same item twice
+         * in one page) or another process may have stored it since;
+         * ear_store_mention_add checks both (source, key) and the url */
+        rc = ear_store_mention_add(r->st, m,
+                                   prep == PREP_FRESH || prep == PREP_READY,
+                                   &fate, err);
         if (rc < 0)
             break;
-        if (!is_new)
+        if (fate == EAR_MENTION_KNOWN)
             continue;
-        rep->fresh++;
-        if (pr && i < pr->n && pr->state[i] == PREP_READY) {
+        if (fate == EAR_MENTION_NEW)
+            rep->fresh++;
+        /* new, or stored before by a collect-only source and never
+         * analyzed: analyzed now, unless this source is collect-only
+         * too (stored and counted, no verdict) */
+        if (!src->analyze)
+            continue;
+        if (prep == PREP_READY) {
             v = pr->v[i]; /* made on a worker, as the next line would */
             pr->state[i] = PREP_NONE;
             rc = 0;
@@ -689,8 +746,14 @@ static int take_items(struct ear_poller *r, struct ear_fetch_result *res,
             rep->flagged++;
             if (v.brand || r->cfg->nbrands == 0) {
                 int queued = 0;
-                rc = ear_queue_batch_add(queue, m, &v, r->now, NULL,
-                                         &queued, err);
+
+                /* the source's flagged mentions are queued in its
+                 * transaction, by one batch made at the first of them */
+                if (!queue)
+                    rc = ear_queue_batch_new(&queue, r->st, r->cfg, err);
+                if (rc == 0)
+                    rc = ear_queue_batch_add(queue, m, &v, r->now, NULL,
+                                             &queued, err);
                 if (rc == 0 && queued)
                     rep->queued++;
             }
@@ -978,6 +1041,7 @@ int ear_poller_poll(struct ear_poller *p, int force,
     struct checkpointer ckpt;
     size_t i, j, nqueued = 0;
     int64_t soonest = 0;
+    int analyze = 0;
 
     p->now = ear_now();
     p->nreports = 0;
@@ -1019,10 +1083,11 @@ int ear_poller_poll(struct ear_poller *p, int force,
                 return -1;
             }
             nqueued++;
+            analyze |= src->analyze;
         }
         ear_source_state_dispose(&state);
     }
-    work_setup(p, nqueued);
+    work_setup(p, nqueued, analyze);
     ear_fetcher_set_idle(p->fetcher, on_idle, p);
     ear_fetcher_set_prepare(p->fetcher, p->nwork ? on_prepare : NULL, p);
     memset(&ckpt, 0, sizeof ckpt);

@@ -29,7 +29,7 @@ static const char *const brand_keys[] = {"name", "aliases", "exclude",
  * understands (docs/config.md lists them by type). */
 static const char *const source_keys[] = {
     "name", "url", "type", "interval", "brand", "lang", "enabled",
-    "headers", "query", "timeout", "connect_timeout", "max_body",
+    "analyze", "headers", "query", "timeout", "connect_timeout", "max_body",
     "max_redirects", "ca_file", "charset", "expected_every", "adaptive",
     "min_interval", "max_interval", "robots", "preset", "map", "items",
     "fields", "xpath", "next_page", "max_pages", "rating_scale", NULL};
@@ -297,6 +297,7 @@ static int load_sources(struct loader *ld, const struct ear_ynode *n)
         src->col = s->col;
         src->interval = DEFAULT_INTERVAL;
         src->enabled = 1;
+        src->analyze = 1;
         if ((rc = req_str(ld, s, "name", "a source", &src->name)) < 0)
             return rc;
         for (j = 0; j < i; j++)
@@ -355,7 +356,9 @@ static int load_sources(struct loader *ld, const struct ear_ynode *n)
                                  v->col, "interval must be at least 1m");
         }
         if ((rc = ear_ynode_bool(&src->enabled, ear_ynode_get(s, "enabled"),
-                                 ld->path, "enabled", ld->err)) < 0)
+                                 ld->path, "enabled", ld->err)) < 0 ||
+            (rc = ear_ynode_bool(&src->analyze, ear_ynode_get(s, "analyze"),
+                                 ld->path, "analyze", ld->err)) < 0)
             return rc;
     }
     return 0;

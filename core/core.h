@@ -304,6 +304,9 @@ struct ear_source_cfg {
     char *lang;       /* NULL = detect per mention */
     int64_t interval; /* seconds */
     int enabled;
+    int analyze;      /* 1 (default); 0 = collect only: the source's
+                         mentions are stored, deduplicated and counted,
+                         never analyzed, flagged or queued */
     const struct ear_ynode *opts; /* the whole source map */
     int line;         /* position in the config file */
     int col;
@@ -445,6 +448,34 @@ int ear_source_silent(const struct ear_source_cfg *src,
 int ear_store_mention_find(struct ear_store *st, const char *source,
                            const struct ear_mention *m, int64_t *id,
                            struct ear_error *err);
+
+/* What storing a mention came to (ear_store_mention_add). */
+enum ear_mention_fate {
+    EAR_MENTION_KNOWN,      /* stored before: under the source's own key,
+                               or through its url with a verdict */
+    EAR_MENTION_NEW,        /* inserted now */
+    EAR_MENTION_UNANALYZED  /* stored before through its url (by another
+                               source, e.g. a collect-only one) and never
+                               analyzed: no verdict */
+};
+
+/* ear_store_mention_find(), also saying whether a mention found through
+ * its url has a verdict: *fate is EAR_MENTION_NEW when *id is 0 (nothing
+ * stored), else EAR_MENTION_KNOWN or EAR_MENTION_UNANALYZED. Reads only. */
+int ear_store_mention_lookup(struct ear_store *st, const char *source,
+                             const struct ear_mention *m, int64_t *id,
+                             enum ear_mention_fate *fate,
+                             struct ear_error *err);
+
+/* ear_store_mention_put() saying what it came to in *fate, with m->id
+ * set either way. likely_new: the caller has reason to think m is not
+ * stored (a reader did not find it a moment ago); the insert is then
+ * tried first, in one statement that also checks the url, and the
+ * lookup only made when it inserted nothing. The result is the same
+ * either way. m's strings must stay valid during the call only. */
+int ear_store_mention_add(struct ear_store *st, struct ear_mention *m,
+                          int likely_new, enum ear_mention_fate *fate,
+                          struct ear_error *err);
 
 /* Inserts a mention unless (source, key) is already stored, or (for a
  * non-NULL url) the same canonical url was stored from any source. Sets

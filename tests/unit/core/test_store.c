@@ -110,6 +110,93 @@ static void test_mentions(void)
     ear_store_close(st);
 }
 
+/* ear_store_mention_add: what it came to, by either path (lookup first,
+ * or the one-statement insert of a likely new mention), and the lookup a
+ * reader makes: the same answers. */
+static void test_mention_fates(void)
+{
+    struct ear_store *st = NULL;
+    struct ear_error err;
+    struct ear_mention a, b;
+    struct ear_verdict v;
+    enum ear_mention_fate fate;
+    int64_t id = -1;
+    int likely;
+    const char *p = path_in("fates.db");
+
+    unlink(p);
+    ear_error_clear(&err);
+    CHECK_INT(ear_store_open(&st, p, &err), 0);
+    if (!st)
+        return;
+    for (likely = 0; likely <= 1; likely++) {
+        char key[32], url[64];
+
+        ear_mention_init(&a);
+        snprintf(key, sizeof key, "k%d", likely);
+        snprintf(url, sizeof url, "https://example.org/%d", likely);
+        a.source = strdup("collector");
+        a.key = strdup(key);
+        a.url = strdup(url);
+        a.text = strdup("text");
+        fate = EAR_MENTION_KNOWN;
+        CHECK_INT(ear_store_mention_lookup(st, "collector", &a, &id, &fate,
+                                           &err), 0);
+        CHECK_INT(id, 0);
+        CHECK_INT(fate, EAR_MENTION_NEW);
+        CHECK_INT(ear_store_mention_add(st, &a, likely, &fate, &err), 0);
+        CHECK_INT(fate, EAR_MENTION_NEW);
+        CHECK(a.id > 0);
+
+        /* the same (source, key) again, with another url: known */
+        ear_mention_copy(&b, &a);
+        b.id = 0;
+        ear_str_set(&b.url, "https://example.org/elsewhere");
+        CHECK_INT(ear_store_mention_add(st, &b, likely, &fate, &err), 0);
+        CHECK_INT(fate, EAR_MENTION_KNOWN);
+        CHECK_INT(b.id, a.id);
+
+        /* another source, same url, no verdict yet: unanalyzed */
+        ear_str_set(&b.source, "shop");
+        ear_str_set(&b.key, "s1");
+        ear_str_set(&b.url, url);
+        b.id = 0;
+        CHECK_INT(ear_store_mention_add(st, &b, !likely, &fate, &err), 0);
+        CHECK_INT(fate, EAR_MENTION_UNANALYZED);
+        CHECK_INT(b.id, a.id);
+        CHECK_INT(ear_store_mention_lookup(st, "shop", &b, &id, &fate, &err),
+                  0);
+        CHECK_INT(fate, EAR_MENTION_UNANALYZED);
+        CHECK_INT(id, a.id);
+
+        /* with a verdict: known */
+        ear_verdict_init(&v);
+        CHECK_INT(ear_store_verdict_put(st, a.id, &v, &err), 0);
+        ear_verdict_dispose(&v);
+        b.id = 0;
+        CHECK_INT(ear_store_mention_add(st, &b, likely, &fate, &err), 0);
+        CHECK_INT(fate, EAR_MENTION_KNOWN);
+        CHECK_INT(b.id, a.id);
+        ear_mention_dispose(&b);
+        ear_mention_dispose(&a);
+    }
+    /* no url: only the key tells */
+    ear_mention_init(&a);
+    a.source = strdup("collector");
+    a.key = strdup("no-url");
+    CHECK_INT(ear_store_mention_add(st, &a, 1, &fate, &err), 0);
+    CHECK_INT(fate, EAR_MENTION_NEW);
+    id = a.id;
+    a.id = 0;
+    CHECK_INT(ear_store_mention_add(st, &a, 1, &fate, &err), 0);
+    CHECK_INT(fate, EAR_MENTION_KNOWN);
+    CHECK_INT(a.id, id);
+    ear_str_set(&a.key, NULL);
+    CHECK_INT(ear_store_mention_add(st, &a, 1, &fate, &err), EAR_EINVAL);
+    ear_mention_dispose(&a);
+    ear_store_close(st);
+}
+
 static void test_source_state(void)
 {
     struct ear_store *st = NULL;
@@ -216,6 +303,7 @@ int main(void)
     snprintf(dir, sizeof dir, "%s", t ? t : "/tmp/ear_test_store");
     ear_mkdir_parents(path_in("x"), NULL);
     test_mentions();
+    test_mention_fates();
     test_source_state();
     test_bad_files();
     return check_result();

@@ -71,7 +71,7 @@ int ear_cmd_sources(struct ear_cli *cli, int argc, char **argv)
         printf("%s%-24s %-7s %-13s %-16s %-16s %4s %6s %6s  %s%s\n",
                cli->color ? "\033[1m" : "", "SOURCE", "TYPE", "STATUS",
                "LAST SUCCESS", "NEXT DUE", "FAIL", "ITEMS", "RATING",
-               "LAST ERROR", cli->color ? "\033[0m" : "");
+               "LAST ERROR / NOTE", cli->color ? "\033[0m" : "");
     for (i = 0; i < cfg->nsources; i++) {
         const struct ear_source_cfg *src = &cfg->sources[i];
         struct ear_source_state s;
@@ -103,6 +103,7 @@ int ear_cmd_sources(struct ear_cli *cli, int argc, char **argv)
                                                 ? json_string(src->brand)
                                                 : json_null());
             json_object_set_new(o, "enabled", json_boolean(src->enabled));
+            json_object_set_new(o, "analyze", json_boolean(src->analyze));
             json_object_set_new(o, "interval",
                                 json_integer((json_int_t)src->interval));
             json_object_set_new(o, "status", json_string(status));
@@ -143,7 +144,8 @@ int ear_cmd_sources(struct ear_cli *cli, int argc, char **argv)
                                  : ago(s.next_due, now, b2, sizeof b2))
                               : "now",
                    s.failures, (long long)s.items_total, rating,
-                   s.last_error ? s.last_error : "");
+                   s.last_error ? s.last_error
+                   : src->analyze ? "" : "collect only (analyze: false)");
         }
         ear_source_state_dispose(&s);
     }

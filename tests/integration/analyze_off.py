@@ -80,6 +80,14 @@ src = {x["name"]: x for x in (jsonout(p, "sources --json")
 check(src.get("market", {}).get("items") == 3,
       "earshot sources counts the collect-only source's mentions",
       str(src.get("market")))
+check(src.get("market", {}).get("analyze") is False
+      and src.get("svc", {}).get("analyze") is True,
+      "earshot sources --json says which sources are analyzed", str(src))
+p = run(*G, "sources", env=env)
+table = {ln.split()[0]: ln for ln in p.stdout.splitlines()[1:] if ln.strip()}
+check("collect only" in table.get("market", "")
+      and "collect only" not in table.get("svc", ""),
+      "the table marks the collect-only source", p.stdout)
 
 p = run(*G, "digest", "--since", "7d", "--format", "json", env=env)
 d = jsonout(p, "digest --format json") or {}

@@ -19,6 +19,13 @@
  *    or, for inline XHTML, the walk of ear_text__node();
  *  - links resolve against xml:base as xmlNodeGetBase() would.
  *
+ * The document is read by libxml2's push parser, which hands a CDATA
+ * section over in one piece (the pull parser copies it a character at a
+ * time); both give the same events for well-formed markup, but they
+ * recover from broken markup differently, so a document the push parser
+ * reports an error in is read again by the pull parser (xmlParseDocument),
+ * whose recovery the records have always followed.
+ *
  * Elements still open when the parser stops (a truncated feed) are closed
  * in order, as the tree would simply have ended there. Capture buffers
  * belong to per-nesting-level item states that are reused from item to
@@ -139,6 +146,9 @@ struct sax {
     int stop;
     struct ear_error *err;
     int err_set;             /* err already says why (type mismatch) */
+    int push;                /* read by the push parser */
+    int push_error;          /* it reported an error (not a warning, not
+                              * a namespace error) */
 
     int seen_root;
     const xmlChar *doc_root; /* document element */
@@ -1457,6 +1467,8 @@ static void on_error(void *ctx, xmlErrorPtr e)
 
     if (!st || !e || ctx != st->ctxt)
         return;
+    if (e->level >= XML_ERR_ERROR && e->domain != XML_FROM_NAMESPACE)
+        st->push_error = st->push;
     if (st->in_entity && e->code == XML_ERR_UNDECLARED_ENTITY
         && e->message && strstr(e->message, "failed to parse")) {
         /* a tree drops the content of an entity that does not parse */
@@ -1478,33 +1490,61 @@ static void on_error(void *ctx, xmlErrorPtr e)
 
 /* ------------------------------------------------------------ entry */
 
-int ear_feed__xml(struct ear_mention_list *items, struct ear_feed_info *info,
-                  const char *body, size_t len, const char *base_url,
-                  const char *encoding, int opts, const char *type,
-                  int skipped_lines, const char *source_name,
-                  struct ear_error *err)
+/* Frees what one run of the parser kept in st. */
+static void sax_dispose(struct sax *st)
 {
-    struct sax st;
+    size_t i;
+
+    for (i = 0; i < st->n; i++)
+        free(st->stack[i].base);
+    free(st->stack);
+    free(st->act);
+    for (i = 0; i < sizeof(st->pool) / sizeof(st->pool[0]); i++)
+        item_free(st->pool[i]);
+    free(st->pending);
+    free(st->feed_author);
+    ear_html__dispose(&st->html);
+}
+
+static void sax_init(struct sax *st, struct ear_mention_list *items,
+                     struct ear_feed_info *info, const char *type,
+                     const char *source_name, struct ear_error *err)
+{
+    memset(st, 0, sizeof(*st));
+    st->source_name = source_name;
+    st->type = type;
+    st->items = items;
+    st->info = info;
+    st->err = err;
+    st->root = -1;
+    st->head_depth = -1;
+    ear_html__init(&st->html);
+}
+
+/* One run of libxml2 over the document into st. push = 1 uses the push
+ * parser (xmlParseChunk), 0 the pull parser (xmlParseDocument); for a
+ * well-formed document both give the same events, and the push parser
+ * reads a CDATA section as one block where the pull parser copies it a
+ * character at a time. They recover from broken markup differently, so
+ * the caller re-reads a document the push parser found broken with the
+ * pull parser (*broken = 1). NULL when out of memory. */
+static xmlParserCtxtPtr sax_run(struct sax *st, const char *body, size_t len,
+                                const char *base_url, const char *encoding,
+                                int opts, int push, int *broken)
+{
     xmlParserCtxtPtr ctxt;
     xmlSAXHandlerPtr sax;
-    size_t i;
-    int rc = 0;
+    int head = len < 4 ? (int)len : 4, rc = 0;
 
-    memset(&st, 0, sizeof(st));
-    st.source_name = source_name;
-    st.type = type;
-    st.items = items;
-    st.info = info;
-    st.err = err;
-    st.root = -1;
-    st.head_depth = -1;
-    ear_html__init(&st.html);
-
-    ctxt = xmlCreateMemoryParserCtxt(body, (int)len);
+    /* The push parser detects the charset from the first bytes, as
+     * xmlParseDocument() does: they go in first, the rest after the
+     * options, the encoding and the base are set. */
+    ctxt = push ? xmlCreatePushParserCtxt(NULL, NULL, body, head, NULL)
+                : xmlCreateMemoryParserCtxt(body, (int)len);
     if (!ctxt)
-        return ear_error_set(err, EAR_ENOMEM, source_name, 0, 0,
-                             "out of memory");
-    st.ctxt = ctxt;
+        return NULL;
+    st->ctxt = ctxt;
+    st->push = push;
     /* libxml2's own SAX2 handlers keep the document, its DTD and its
      * entities (cheap, and what entity references need); elements and
      * text come to us and build nothing */
@@ -1518,7 +1558,7 @@ int ear_feed__xml(struct ear_mention_list *items, struct ear_feed_info *info,
     sax->reference = NULL;
     sax->comment = NULL;
     sax->processingInstruction = NULL;
-    ctxt->_private = &st;
+    ctxt->_private = st;
     /* what xmlCtxtReadMemory() does before it parses */
     xmlCtxtUseOptions(ctxt, opts);
     sax->serror = on_error;
@@ -1533,7 +1573,55 @@ int ear_feed__xml(struct ear_mention_list *items, struct ear_feed_info *info,
     }
     if (base_url && ctxt->input && !ctxt->input->filename)
         ctxt->input->filename = (char *)xmlStrdup(BAD_CAST base_url);
-    xmlParseDocument(ctxt);
+    if (push)
+        rc = xmlParseChunk(ctxt, body + head, (int)len - head, 1);
+    else
+        xmlParseDocument(ctxt);
+    /* an error, or a stop without one (a failed conversion) */
+    *broken = push && st->rc != EAR_ENOMEM
+              && (!ctxt->wellFormed || st->push_error || rc < 0);
+    return ctxt;
+}
+
+int ear_feed__xml(struct ear_mention_list *items, struct ear_feed_info *info,
+                  const char *body, size_t len, const char *base_url,
+                  const char *encoding, int opts, const char *type,
+                  int skipped_lines, const char *source_name,
+                  struct ear_error *err)
+{
+    struct sax st;
+    struct ear_error err0;
+    xmlParserCtxtPtr ctxt;
+    size_t n0 = items->n;
+    int rc = 0, broken = 0;
+
+    if (err)
+        err0 = *err;
+    sax_init(&st, items, info, type, source_name, err);
+    /* the pull parser's limit on one text node (XML_PARSE_HUGE is not
+     * set), which the push parser does not check in CDATA sections */
+    ctxt = sax_run(&st, body, len, base_url, encoding, opts,
+                   len < XML_MAX_TEXT_LENGTH, &broken);
+    if (ctxt && broken) {
+        /* broken markup: recovered as the pull parser recovers */
+        sax_dispose(&st);
+        while (items->n > n0)
+            ear_mention_dispose(&items->v[--items->n]);
+        ear_feed_info_dispose(info);
+        if (err)
+            *err = err0;
+        if (ctxt->myDoc)
+            xmlFreeDoc(ctxt->myDoc);
+        ctxt->myDoc = NULL;
+        xmlFreeParserCtxt(ctxt);
+        sax_init(&st, items, info, type, source_name, err);
+        ctxt = sax_run(&st, body, len, base_url, encoding, opts, 0, &broken);
+    }
+    if (!ctxt) {
+        sax_dispose(&st);
+        return ear_error_set(err, EAR_ENOMEM, source_name, 0, 0,
+                             "out of memory");
+    }
 
     /* a truncated document: what is open ends here */
     st.stop = st.rc < 0;
@@ -1571,15 +1659,7 @@ int ear_feed__xml(struct ear_mention_list *items, struct ear_feed_info *info,
                                (const char *)st.doc_root);
     }
 
-    for (i = 0; i < st.n; i++)
-        free(st.stack[i].base);
-    free(st.stack);
-    free(st.act);
-    for (i = 0; i < sizeof(st.pool) / sizeof(st.pool[0]); i++)
-        item_free(st.pool[i]);
-    free(st.pending);
-    free(st.feed_author);
-    ear_html__dispose(&st.html);
+    sax_dispose(&st);
     if (ctxt->myDoc)
         xmlFreeDoc(ctxt->myDoc);
     ctxt->myDoc = NULL;

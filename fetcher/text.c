@@ -94,6 +94,24 @@ void ear_text__add(struct ear_text *t, const char *s, size_t len,
         start = i;
         while (i < len && !word_end[(unsigned char)s[i]])
             i++;
+        if (i > start && i + 1 < len && s[i] == ' '
+            && !word_end[(unsigned char)s[i + 1]]) {
+            /* Words apart by one space come out as they are: the run of
+             * them goes in at once when it fits whole (text_put() cuts a
+             * piece that does not fit, so a long text is cut word by
+             * word, as before). */
+            size_t end = i, sep = t->buf.len > 0
+                                  && (t->pending_break || t->pending_space);
+
+            while (end + 1 < len && s[end] == ' '
+                   && !word_end[(unsigned char)s[end + 1]]) {
+                end++;
+                while (end < len && !word_end[(unsigned char)s[end]])
+                    end++;
+            }
+            if (t->buf.len + sep + (end - start) <= t->buf.max)
+                i = end;
+        }
         if (i < len)
             c = (unsigned char)s[i];
         if (i == start) {
@@ -312,17 +330,48 @@ static void sax_chars(void *ctx, const xmlChar *ch, int len)
         ear_text__sax_chars(sax_of(ctx), (const char *)ch, (size_t)len);
 }
 
+/* The converter's HTML parser context, made on first use with a handler
+ * of its own (the parse may write to it, and parses run on several
+ * threads): only text and elements matter, everything else is ignored.
+ * Later fragments reuse it after htmlCtxtReset(), which keeps the handler
+ * and the dictionary and clears the parser's state (inputs, stacks,
+ * document, errors, charset). NULL when out of memory. */
+static htmlParserCtxtPtr html_ctxt(struct ear_html *h)
+{
+    htmlParserCtxtPtr ctxt = h->ctxt;
+
+    if (ctxt) {
+        htmlCtxtReset(ctxt);
+        return ctxt;
+    }
+    ctxt = htmlNewParserCtxt();
+    if (!ctxt || !ctxt->sax) {
+        htmlFreeParserCtxt(ctxt);
+        return NULL;
+    }
+    memset(ctxt->sax, 0, sizeof(*ctxt->sax));
+    ctxt->sax->startElement = sax_start;
+    ctxt->sax->endElement = sax_end;
+    ctxt->sax->characters = sax_chars;
+    ctxt->sax->cdataBlock = sax_chars;
+    ctxt->sax->ignorableWhitespace = sax_chars;
+    ctxt->userData = ctxt;
+    h->ctxt = ctxt;
+    return ctxt;
+}
+
 int ear_html__text(struct ear_html *h, struct ear_text *t, const char *html,
                    size_t len)
 {
     struct ear_textsax st;
     htmlParserCtxtPtr ctxt;
+    xmlParserInputBufferPtr buf;
+    xmlParserInputPtr in;
     int opts = HTML_PARSE_RECOVER | HTML_PARSE_NOERROR
                | HTML_PARSE_NOWARNING | HTML_PARSE_NONET
                | HTML_PARSE_NODEFDTD | HTML_PARSE_COMPACT
                | HTML_PARSE_IGNORE_ENC;
 
-    (void)h;
     if (len == 0)
         return 0;
     if (!needs_html(html, len)) {
@@ -331,29 +380,31 @@ int ear_html__text(struct ear_html *h, struct ear_text *t, const char *html,
     }
     if (len > INT_MAX)
         len = INT_MAX;
-    ctxt = htmlCreateMemoryParserCtxt(html, (int)len);
-    if (!ctxt || !ctxt->sax) {
-        htmlFreeParserCtxt(ctxt);
+    ctxt = html_ctxt(h);
+    if (!ctxt)
+        return EAR_ENOMEM;
+    /* the input htmlCreateMemoryParserCtxt() would make: a copy of the
+     * bytes, read as UTF-8 */
+    buf = xmlParserInputBufferCreateMem(html, (int)len,
+                                        XML_CHAR_ENCODING_NONE);
+    in = buf ? xmlNewIOInputStream(ctxt, buf, XML_CHAR_ENCODING_NONE) : NULL;
+    if (!in) {
+        xmlFreeParserInputBuffer(buf);
+        return EAR_ENOMEM;
+    }
+    if (inputPush(ctxt, in) < 0) {
+        xmlFreeInputStream(in);
         return EAR_ENOMEM;
     }
     ear_text__sax_init(&st, t);
-    /* The context's own handler (the parse may write to it, and parses
-     * run on several threads): only text and elements matter, everything
-     * else is ignored. */
-    memset(ctxt->sax, 0, sizeof(*ctxt->sax));
-    ctxt->sax->startElement = sax_start;
-    ctxt->sax->endElement = sax_end;
-    ctxt->sax->characters = sax_chars;
-    ctxt->sax->cdataBlock = sax_chars;
-    ctxt->sax->ignorableWhitespace = sax_chars;
-    ctxt->userData = ctxt;
     ctxt->_private = &st;
     htmlCtxtUseOptions(ctxt, opts);
     xmlSwitchEncoding(ctxt, XML_CHAR_ENCODING_UTF8);
     htmlParseDocument(ctxt);
+    ctxt->_private = NULL;
     if (ctxt->myDoc)
         xmlFreeDoc(ctxt->myDoc);
-    htmlFreeParserCtxt(ctxt);
+    ctxt->myDoc = NULL;
     return t->rc;
 }
 

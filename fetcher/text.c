@@ -149,29 +149,49 @@ char *ear_text__take(struct ear_text *t, int *rc)
 
 /* ------------------------------------------------------------ the walk */
 
-/* Sorted: looked up with bsearch. */
-static const char *const block_tags[] = {
-    "address", "article", "aside", "blockquote", "body", "br", "caption",
-    "center", "dd", "details", "dialog", "dir", "div", "dl", "dt",
-    "fieldset", "figcaption", "figure", "footer", "form", "h1", "h2", "h3",
-    "h4", "h5", "h6", "header", "hr", "html", "legend", "li", "main",
-    "menu", "nav", "ol", "p", "pre", "section", "summary", "table",
-    "tbody", "tfoot", "thead", "tr", "ul"
+/* What the text rules do with an element. Sorted by name: looked up
+ * with bsearch, once per start and end tag. */
+enum { T_BLOCK = 1, T_DROP = 2, T_PRE = 4, T_CELL = 8 };
+
+struct tag_rule {
+    const char *name;
+    int flags;
 };
 
-static const char *const dropped_tags[] = {
-    "applet", "audio", "button", "canvas", "embed", "head", "iframe",
-    "map", "math", "noscript", "object", "script", "select", "style",
-    "svg", "template", "textarea", "title", "video"
+static const struct tag_rule tag_rules[] = {
+    {"address", T_BLOCK}, {"applet", T_DROP}, {"article", T_BLOCK},
+    {"aside", T_BLOCK}, {"audio", T_DROP}, {"blockquote", T_BLOCK},
+    {"body", T_BLOCK}, {"br", T_BLOCK}, {"button", T_DROP},
+    {"canvas", T_DROP}, {"caption", T_BLOCK}, {"center", T_BLOCK},
+    {"dd", T_BLOCK}, {"details", T_BLOCK}, {"dialog", T_BLOCK},
+    {"dir", T_BLOCK}, {"div", T_BLOCK}, {"dl", T_BLOCK}, {"dt", T_BLOCK},
+    {"embed", T_DROP}, {"fieldset", T_BLOCK}, {"figcaption", T_BLOCK},
+    {"figure", T_BLOCK}, {"footer", T_BLOCK}, {"form", T_BLOCK},
+    {"h1", T_BLOCK}, {"h2", T_BLOCK}, {"h3", T_BLOCK}, {"h4", T_BLOCK},
+    {"h5", T_BLOCK}, {"h6", T_BLOCK}, {"head", T_DROP},
+    {"header", T_BLOCK}, {"hr", T_BLOCK}, {"html", T_BLOCK},
+    {"iframe", T_DROP}, {"legend", T_BLOCK}, {"li", T_BLOCK},
+    {"main", T_BLOCK}, {"map", T_DROP}, {"math", T_DROP},
+    {"menu", T_BLOCK}, {"nav", T_BLOCK}, {"noscript", T_DROP},
+    {"object", T_DROP}, {"ol", T_BLOCK}, {"p", T_BLOCK},
+    {"pre", T_BLOCK | T_PRE}, {"script", T_DROP}, {"section", T_BLOCK},
+    {"select", T_DROP}, {"style", T_DROP}, {"summary", T_BLOCK},
+    {"svg", T_DROP}, {"table", T_BLOCK}, {"tbody", T_BLOCK},
+    {"td", T_CELL}, {"template", T_DROP}, {"textarea", T_DROP},
+    {"tfoot", T_BLOCK}, {"th", T_CELL}, {"thead", T_BLOCK},
+    {"title", T_DROP}, {"tr", T_BLOCK}, {"ul", T_BLOCK}, {"video", T_DROP}
 };
 
-static int cmp_tag(const void *key, const void *elem)
+static int cmp_rule(const void *key, const void *elem)
 {
-    return strcmp((const char *)key, *(const char *const *)elem);
+    return strcmp((const char *)key,
+                  ((const struct tag_rule *)elem)->name);
 }
 
-static int tag_in(const xmlChar *name, const char *const *set, size_t n)
+/* The rule flags of an element name, in any case (0: inline). */
+static int tag_class(const xmlChar *name)
 {
+    const struct tag_rule *r;
     char low[16];
     size_t i;
 
@@ -182,10 +202,10 @@ static int tag_in(const xmlChar *name, const char *const *set, size_t n)
                                                          : name[i]);
     }
     low[i] = '\0';
-    return bsearch(low, set, n, sizeof(*set), cmp_tag) != NULL;
+    r = bsearch(low, tag_rules, sizeof(tag_rules) / sizeof(tag_rules[0]),
+                sizeof(tag_rules[0]), cmp_rule);
+    return r ? r->flags : 0;
 }
-
-#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
 static void walk(struct ear_text *t, const xmlNode *node, int depth,
                  int pre)
@@ -203,16 +223,15 @@ static void walk(struct ear_text *t, const xmlNode *node, int depth,
                               strlen((const char *)c->content), pre);
             break;
         case XML_ELEMENT_NODE: {
-            int block, sub_pre;
+            int cls = tag_class(c->name), block, sub_pre;
 
-            if (tag_in(c->name, dropped_tags, NELEM(dropped_tags)))
+            if (cls & T_DROP)
                 break;
-            block = tag_in(c->name, block_tags, NELEM(block_tags));
-            sub_pre = pre || xmlStrcasecmp(c->name, BAD_CAST "pre") == 0;
+            block = cls & T_BLOCK;
+            sub_pre = pre || (cls & T_PRE);
             if (block)
                 ear_text__break(t);
-            else if (xmlStrcasecmp(c->name, BAD_CAST "td") == 0
-                     || xmlStrcasecmp(c->name, BAD_CAST "th") == 0)
+            else if (cls & T_CELL)
                 t->pending_space = 1;
             walk(t, c, depth + 1, sub_pre);
             if (block)
@@ -269,22 +288,24 @@ void ear_text__sax_init(struct ear_textsax *w, struct ear_text *t)
 
 void ear_text__sax_start(struct ear_textsax *w, const xmlChar *name)
 {
+    int cls;
+
     if (w->skip) {
         w->skip++;
         return;
     }
-    if (tag_in(name, dropped_tags, NELEM(dropped_tags))) {
+    cls = tag_class(name);
+    if (cls & T_DROP) {
         w->skip = 1;
         return;
     }
     if (w->pre)
         w->pre++;
-    else if (xmlStrcasecmp(name, BAD_CAST "pre") == 0)
+    else if (cls & T_PRE)
         w->pre = 1;
-    if (tag_in(name, block_tags, NELEM(block_tags)))
+    if (cls & T_BLOCK)
         ear_text__break(w->t);
-    else if (xmlStrcasecmp(name, BAD_CAST "td") == 0
-             || xmlStrcasecmp(name, BAD_CAST "th") == 0)
+    else if (cls & T_CELL)
         w->t->pending_space = 1;
 }
 
@@ -296,7 +317,7 @@ void ear_text__sax_end(struct ear_textsax *w, const xmlChar *name)
     }
     if (w->pre)
         w->pre--;
-    if (tag_in(name, block_tags, NELEM(block_tags)))
+    if (tag_class(name) & T_BLOCK)
         ear_text__break(w->t);
 }
 

@@ -182,18 +182,13 @@ static const struct tag_rule tag_rules[] = {
     {"title", T_DROP}, {"tr", T_BLOCK}, {"ul", T_BLOCK}, {"video", T_DROP}
 };
 
-static int cmp_rule(const void *key, const void *elem)
-{
-    return strcmp((const char *)key,
-                  ((const struct tag_rule *)elem)->name);
-}
-
-/* The rule flags of an element name, in any case (0: inline). */
+/* The rule flags of an element name, in any case (0: inline). A binary
+ * search in strcmp() order that compares first bytes inline: most steps
+ * end there, the call is left for the names that share one. */
 static int tag_class(const xmlChar *name)
 {
-    const struct tag_rule *r;
+    size_t lo = 0, hi = sizeof(tag_rules) / sizeof(tag_rules[0]), i;
     char low[16];
-    size_t i;
 
     for (i = 0; name[i]; i++) {
         if (i + 1 >= sizeof(low))
@@ -202,9 +197,21 @@ static int tag_class(const xmlChar *name)
                                                          : name[i]);
     }
     low[i] = '\0';
-    r = bsearch(low, tag_rules, sizeof(tag_rules) / sizeof(tag_rules[0]),
-                sizeof(tag_rules[0]), cmp_rule);
-    return r ? r->flags : 0;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        const char *r = tag_rules[mid].name;
+        int c = (unsigned char)low[0] - (unsigned char)r[0];
+
+        if (c == 0 && low[0])
+            c = strcmp(low + 1, r + 1);
+        if (c == 0)
+            return tag_rules[mid].flags;
+        if (c < 0)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    return 0;
 }
 
 static void walk(struct ear_text *t, const xmlNode *node, int depth,

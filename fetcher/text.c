@@ -12,6 +12,7 @@
  * is read by libxml2.
  */
 #include <limits.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -65,6 +66,29 @@ static const unsigned char word_end[256] = {
     [' '] = 1, ['\t'] = 1, ['\r'] = 1, ['\f'] = 1, ['\v'] = 1, ['\n'] = 1,
     [0xC2] = 1, [0] = 1};
 
+/* The length of the word at s: the bytes before the first one of
+ * word_end[]. Eight bytes at a time while none of them is below '!' or
+ * 0xC2 (the bytes word_end[] holds), then one at a time. */
+static size_t word_len(const char *s, size_t len)
+{
+    const uint64_t ones = 0x0101010101010101ULL;
+    const uint64_t high = 0x8080808080808080ULL;
+    size_t i = 0;
+
+    while (i + 8 <= len) {
+        uint64_t v, x;
+
+        memcpy(&v, s + i, 8);
+        x = v ^ (0xC2 * ones);
+        if ((((v - 0x21 * ones) & ~v) | ((x - ones) & ~x)) & high)
+            break;
+        i += 8;
+    }
+    while (i < len && !word_end[(unsigned char)s[i]])
+        i++;
+    return i;
+}
+
 void ear_text__add(struct ear_text *t, const char *s, size_t len,
                    int newlines)
 {
@@ -92,8 +116,7 @@ void ear_text__add(struct ear_text *t, const char *s, size_t len,
             continue;
         }
         start = i;
-        while (i < len && !word_end[(unsigned char)s[i]])
-            i++;
+        i += word_len(s + i, len - i);
         if (i > start && i + 1 < len && s[i] == ' '
             && !word_end[(unsigned char)s[i + 1]]) {
             /* Words apart by one space come out as they are: the run of
@@ -106,8 +129,7 @@ void ear_text__add(struct ear_text *t, const char *s, size_t len,
             while (end + 1 < len && s[end] == ' '
                    && !word_end[(unsigned char)s[end + 1]]) {
                 end++;
-                while (end < len && !word_end[(unsigned char)s[end]])
-                    end++;
+                end += word_len(s + end, len - end);
             }
             if (t->buf.len + sep + (end - start) <= t->buf.max)
                 i = end;

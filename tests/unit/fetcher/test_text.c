@@ -51,6 +51,16 @@ int main(void)
     expect_add(0, "one two  three\n four\t", 0, "one two three four");
     expect_add(0, " one two\n\nthree ", 1, "one two\nthree");
     expect_add(0, "a\xC2\xA0" "b c\xC2\xA9 d\xC2", 0, "a b c\xC2\xA9 d\xC2");
+    /* long words, read eight bytes at a time */
+    expect_add(0, "abcdefghij\tklmnopqrstu   vwxyzabcdefgh\r\n", 0,
+               "abcdefghij klmnopqrstu vwxyzabcdefgh");
+    expect_add(0, "abcdefgh\x01ijklmnopq r", 0, "abcdefgh\x01ijklmnopq r");
+    expect_add(0, "abcdefghijk\xC2\xA0lmnopqrstuvwxyz", 0,
+               "abcdefghijk lmnopqrstuvwxyz");
+    expect_add(0, "abcdefghij\xC2\xA9klmnopqrs\xC2", 0,
+               "abcdefghij\xC2\xA9klmnopqrs\xC2");
+    expect_add(0, "\xE2\x80\x9Cquoted\xE2\x80\x9D words\nand\vmore", 1,
+               "\xE2\x80\x9Cquoted\xE2\x80\x9D words\nand more");
     /* a text that does not fit is cut piece by piece, each piece at a
      * character boundary */
     expect_add(5, "aaa bbb", 0, "aaa b");

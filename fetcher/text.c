@@ -66,27 +66,46 @@ static const unsigned char word_end[256] = {
     [' '] = 1, ['\t'] = 1, ['\r'] = 1, ['\f'] = 1, ['\v'] = 1, ['\n'] = 1,
     [0xC2] = 1, [0] = 1};
 
-/* The length of the word at s: the bytes before the first one of
- * word_end[]. Eight bytes at a time while none of them is below '!' or
- * 0xC2 (the bytes word_end[] holds), then one at a time. */
-static size_t word_len(const char *s, size_t len)
+/* The length of the run at s (a word character) of words apart by one
+ * space: the bytes before the first one of word_end[] that is not a
+ * single space between two words. Eight bytes at a time while none is
+ * below ' ' or 0xC2 and every space in them is followed by a word
+ * character, then one at a time. */
+static size_t run_len(const char *s, size_t len)
 {
+    size_t i = 0;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
     const uint64_t ones = 0x0101010101010101ULL;
     const uint64_t high = 0x8080808080808080ULL;
-    size_t i = 0;
+    const uint64_t low7 = 0x7F7F7F7F7F7F7F7FULL;
 
     while (i + 8 <= len) {
-        uint64_t v, x;
+        uint64_t v, x, sp;
 
         memcpy(&v, s + i, 8);
         x = v ^ (0xC2 * ones);
-        if ((((v - 0x21 * ones) & ~v) | ((x - ones) & ~x)) & high)
+        if ((((v - 0x20 * ones) & ~v) | ((x - ones) & ~x)) & high)
             break;
+        x = v ^ (0x20 * ones);
+        sp = ~(((x & low7) + low7) | x | low7); /* 0x80 at each space */
+        if (sp & (sp >> 8))
+            break; /* two spaces */
+        if ((sp >> 63)
+            && (i + 8 >= len || word_end[(unsigned char)s[i + 8]]))
+            break; /* the last byte is a space, not followed by a word */
         i += 8;
     }
-    while (i < len && !word_end[(unsigned char)s[i]])
-        i++;
-    return i;
+#endif
+    for (;;) {
+        while (i < len && !word_end[(unsigned char)s[i]])
+            i++;
+        if (i > 0 && i + 1 < len && s[i] == ' '
+            && !word_end[(unsigned char)s[i + 1]]) {
+            i++;
+            continue;
+        }
+        return i;
+    }
 }
 
 void ear_text__add(struct ear_text *t, const char *s, size_t len,
@@ -116,23 +135,18 @@ void ear_text__add(struct ear_text *t, const char *s, size_t len,
             continue;
         }
         start = i;
-        i += word_len(s + i, len - i);
-        if (i > start && i + 1 < len && s[i] == ' '
-            && !word_end[(unsigned char)s[i + 1]]) {
+        if (!word_end[c]) {
             /* Words apart by one space come out as they are: the run of
              * them goes in at once when it fits whole (text_put() cuts a
              * piece that does not fit, so a long text is cut word by
              * word, as before). */
-            size_t end = i, sep = t->buf.len > 0
-                                  && (t->pending_break || t->pending_space);
+            size_t sep = t->buf.len > 0
+                         && (t->pending_break || t->pending_space);
 
-            while (end + 1 < len && s[end] == ' '
-                   && !word_end[(unsigned char)s[end + 1]]) {
-                end++;
-                end += word_len(s + end, len - end);
-            }
-            if (t->buf.len + sep + (end - start) <= t->buf.max)
-                i = end;
+            i += run_len(s + i, len - i);
+            if (t->buf.len + sep + (i - start) > t->buf.max)
+                for (i = start; i < len && !word_end[(unsigned char)s[i]];)
+                    i++;
         }
         if (i < len)
             c = (unsigned char)s[i];

@@ -61,6 +61,12 @@ int main(void)
                "abcdefghij\xC2\xA9klmnopqrs\xC2");
     expect_add(0, "\xE2\x80\x9Cquoted\xE2\x80\x9D words\nand\vmore", 1,
                "\xE2\x80\x9Cquoted\xE2\x80\x9D words\nand more");
+    expect_add(0, "abcdefg  hijklmno pq", 0, "abcdefg hijklmno pq");
+    expect_add(0, "abcdefg hijklmn\tpq rs tuvwxyz ", 0,
+               "abcdefg hijklmn pq rs tuvwxyz");
+    expect_add(0, "one two three four five six seven\n", 1,
+               "one two three four five six seven");
+    expect_add(12, "abcdefg hijklmnop qr", 0, "abcdefg hijk");
     /* a text that does not fit is cut piece by piece, each piece at a
      * character boundary */
     expect_add(5, "aaa bbb", 0, "aaa b");

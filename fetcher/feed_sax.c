@@ -179,9 +179,12 @@ struct sax {
 
 /* ------------------------------------------------------------ helpers */
 
+/* Element names and namespaces are compared against constants for every
+ * element: the first byte, compared inline, settles most of them. */
 static int str_is(const xmlChar *a, const char *b)
 {
-    return a && strcmp((const char *)a, b) == 0;
+    return a && a[0] == (unsigned char)b[0]
+           && strcmp((const char *)a, b) == 0;
 }
 
 static void fail(struct sax *st, int rc)
@@ -247,9 +250,14 @@ static const char *elem_ns(const struct elem *e, const char **local)
     return NULL;
 }
 
+static int name_is(const char *a, const char *b)
+{
+    return a[0] == b[0] && strcmp(a, b) == 0;
+}
+
 static int uri_is(const char *ns, const char *uri)
 {
-    return ns && strcmp(ns, uri) == 0;
+    return ns && ns[0] == uri[0] && strcmp(ns, uri) == 0;
 }
 
 /* ------------------------------------------------------------ attributes */
@@ -697,14 +705,14 @@ static void rating_child(struct sax *st, struct item *it, int depth,
 
     ns = elem_ns(e, &local);
     if (uri_is(ns, NS_REV)) {
-        if (strcmp(local, "rating") == 0)
+        if (name_is(local, "rating"))
             kind = RV_VALUE;
-        else if (strcmp(local, "minRating") == 0)
+        else if (name_is(local, "minRating"))
             kind = RV_MIN;
-        else if (strcmp(local, "maxRating") == 0)
+        else if (name_is(local, "maxRating"))
             kind = RV_MAX;
-        else if ((strcmp(local, "review") == 0
-                  || strcmp(local, "Review") == 0) && depth == 0) {
+        else if ((name_is(local, "review")
+                  || name_is(local, "Review")) && depth == 0) {
             it->sub.n = 0;
             it->sub_depth = (int)st->n - 1;
             it->sub_kind = RV_REVIEW;
@@ -719,9 +727,9 @@ static void rating_child(struct sax *st, struct item *it, int depth,
         it->rate_idx = l->n - 1;
         it->rate_depth = (int)st->n - 1;
         cap_open(st, &it->f[F_RATE], CAP_TEXT);
-    } else if ((uri_is(ns, NS_GD) && strcmp(local, "rating") == 0)
+    } else if ((uri_is(ns, NS_GD) && name_is(local, "rating"))
                || (ns && strncmp(ns, NS_MEDIA, 28) == 0
-                   && strcmp(local, "starRating") == 0)) {
+                   && name_is(local, "starRating"))) {
         double v = attr_number(st, scratch, a, e, "value"), r = 0;
 
         if (isnan(v))
@@ -734,7 +742,7 @@ static void rating_child(struct sax *st, struct item *it, int depth,
         }
         rlist_add(st, l, RV_NOW, r);
     } else if (ns && strncmp(ns, NS_MEDIA, 28) == 0
-               && strcmp(local, "community") == 0 && depth == 0) {
+               && name_is(local, "community") && depth == 0) {
         it->sub.n = 0;
         it->sub_depth = (int)st->n - 1;
         it->sub_kind = RV_COMMUNITY;
@@ -825,13 +833,13 @@ static void media_elem(struct sax *st, struct item *it, struct elem *e)
 
     if (colon)
         l = colon + 1; /* undeclared "media:" prefix */
-    if (strcmp(l, "description") == 0) {
+    if (name_is(l, "description")) {
         if (!it->f[F_MDESC].set)
             cap_open(st, &it->f[F_MDESC], CAP_TEXT);
-    } else if (strcmp(l, "title") == 0) {
+    } else if (name_is(l, "title")) {
         if (!it->f[F_MTITLE].set)
             cap_open(st, &it->f[F_MTITLE], CAP_TEXT);
-    } else if (strcmp(l, "group") == 0 || strcmp(l, "content") == 0) {
+    } else if (name_is(l, "group") || name_is(l, "content")) {
         e->media = it;
     }
 }
@@ -845,59 +853,59 @@ static void rss_child(struct sax *st, struct item *it, struct elem *e,
     ns = elem_ns(e, &l);
     if (!ns || uri_is(ns, NS_RSS10) || uri_is(ns, NS_RSS090)
         || uri_is(ns, NS_RSS_USERLAND)) {
-        if (strcmp(l, "title") == 0 && !f[F_TITLE].set) {
+        if (name_is(l, "title") && !f[F_TITLE].set) {
             cap_open(st, &f[F_TITLE], CAP_TEXT);
-        } else if (strcmp(l, "link") == 0 && !f[F_LINK].set) {
+        } else if (name_is(l, "link") && !f[F_LINK].set) {
             cap_open(st, &f[F_LINK], CAP_TEXT);
             field_base(st, &f[F_LINK]);
-        } else if (strcmp(l, "guid") == 0 && !f[F_GUID].set) {
+        } else if (name_is(l, "guid") && !f[F_GUID].set) {
             const char *pl = attr(st, scratch, a, e, "isPermaLink");
 
             cap_open(st, &f[F_GUID], CAP_TEXT);
             f[F_GUID].flag = pl && xmlStrcasecmp(BAD_CAST pl,
                                                  BAD_CAST "false") == 0;
-        } else if (strcmp(l, "description") == 0 && !f[F_DESC].set) {
+        } else if (name_is(l, "description") && !f[F_DESC].set) {
             cap_open(st, &f[F_DESC], CAP_TEXT);
-        } else if (strcmp(l, "author") == 0 && !f[F_AUTHOR].set) {
+        } else if (name_is(l, "author") && !f[F_AUTHOR].set) {
             cap_open(st, &f[F_AUTHOR], CAP_TEXT);
-        } else if ((strcmp(l, "pubDate") == 0 || strcmp(l, "pubdate") == 0)
+        } else if ((name_is(l, "pubDate") || name_is(l, "pubdate"))
                    && !f[F_PUB].set) {
             cap_open(st, &f[F_PUB], CAP_TEXT);
         }
     } else if (uri_is(ns, NS_CONTENT)) {
-        if (strcmp(l, "encoded") == 0 && !f[F_CONTENT].set)
+        if (name_is(l, "encoded") && !f[F_CONTENT].set)
             cap_open(st, &f[F_CONTENT], CAP_TEXT);
     } else if (uri_is(ns, NS_DC)) {
-        if (strcmp(l, "creator") == 0 && !f[F_CREATOR].set)
+        if (name_is(l, "creator") && !f[F_CREATOR].set)
             cap_open(st, &f[F_CREATOR], CAP_TEXT);
-        else if (strcmp(l, "date") == 0 && !f[F_DCDATE].set)
+        else if (name_is(l, "date") && !f[F_DCDATE].set)
             cap_open(st, &f[F_DCDATE], CAP_TEXT);
-        else if (strcmp(l, "title") == 0 && !f[F_DCTITLE].set)
+        else if (name_is(l, "title") && !f[F_DCTITLE].set)
             cap_open(st, &f[F_DCTITLE], CAP_TEXT);
-        else if (strcmp(l, "description") == 0 && !f[F_DCDESC].set)
+        else if (name_is(l, "description") && !f[F_DCDESC].set)
             cap_open(st, &f[F_DCDESC], CAP_TEXT);
     } else if (uri_is(ns, NS_DCTERMS)) {
-        if (strcmp(l, "modified") == 0 && !f[F_MODIFIED].set)
+        if (name_is(l, "modified") && !f[F_MODIFIED].set)
             cap_open(st, &f[F_MODIFIED], CAP_TEXT);
-        else if (strcmp(l, "created") == 0 && !f[F_DCDATE].set)
+        else if (name_is(l, "created") && !f[F_DCDATE].set)
             cap_open(st, &f[F_DCDATE], CAP_TEXT);
     } else if (strncmp(ns, NS_MEDIA, 28) == 0) {
         media_elem(st, it, e);
     } else if (uri_is(ns, NS_ATOM10)) {
-        if (strcmp(l, "link") == 0 && !f[F_ALINK].set
+        if (name_is(l, "link") && !f[F_ALINK].set
             && atom_alternate(st, scratch, a, e))
             field_href(st, &f[F_ALINK], a, e);
-        else if (strcmp(l, "published") == 0 && !f[F_APUB].set)
+        else if (name_is(l, "published") && !f[F_APUB].set)
             cap_open(st, &f[F_APUB], CAP_TEXT);
-        else if (strcmp(l, "updated") == 0 && !f[F_AUPD].set)
+        else if (name_is(l, "updated") && !f[F_AUPD].set)
             cap_open(st, &f[F_AUPD], CAP_TEXT);
     } else if (uri_is(ns, NS_XHTML)) {
-        if (strcmp(l, "body") == 0 && !f[F_XBODY].set)
+        if (name_is(l, "body") && !f[F_XBODY].set)
             cap_open(st, &f[F_XBODY], CAP_XHTML);
     } else if (uri_is(ns, NS_ITUNES)) {
-        if (strcmp(l, "summary") == 0 && !f[F_ISUM].set)
+        if (name_is(l, "summary") && !f[F_ISUM].set)
             cap_open(st, &f[F_ISUM], CAP_TEXT);
-        else if (strcmp(l, "author") == 0 && !f[F_IAUTHOR].set)
+        else if (name_is(l, "author") && !f[F_IAUTHOR].set)
             cap_open(st, &f[F_IAUTHOR], CAP_TEXT);
     }
 }

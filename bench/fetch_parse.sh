@@ -13,10 +13,14 @@
 #                process; time.process_time()
 #
 # Every tool reads the corpus REPEAT times (default 20, ~90 MB) so start-up
-# does not count; each measurement is taken RUNS times (default 5) and the
-# median reported. JSON files are left out (sfeed reads XML only).
+# does not count; each measurement is taken RUNS times (default 5), the
+# tools taking turns (one run of each, RUNS times over, so that a change
+# in the machine's load hits all of them alike), and the median reported.
+# JSON files are left out (sfeed reads XML only). BASE=another-build-dir
+# adds an "earshot-base" row: the same driver against that build's
+# libraries, for before/after figures from one run.
 # Needs: sfeed, python3-feedparser, GNU time, a C compiler, pkg-config.
-# Usage: bench/fetch_parse.sh [build-dir] [shared-feeds-dir]
+# Usage: [BASE=dir] bench/fetch_parse.sh [build-dir] [shared-feeds-dir]
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
@@ -75,12 +79,20 @@ int main(int argc, char **argv)
     return 0;
 }
 EOF
-# shellcheck disable=SC2046
-cc -O2 -std=c17 -D_GNU_SOURCE -I"$top" -o "$out/parse_driver" \
-    "$out/parse_driver.c" "$build/fetcher/libear_fetcher.a" \
-    "$build/core/libear_core.a" \
-    $(pkg-config --cflags --libs libcurl libxml-2.0 jansson sqlite3 \
-      yaml-0.1) -lm
+driver() { # build-dir output
+    # shellcheck disable=SC2046
+    cc -O2 -std=c17 -D_GNU_SOURCE -I"$top" -o "$2" \
+        "$out/parse_driver.c" "$1/fetcher/libear_fetcher.a" \
+        "$1/core/libear_core.a" \
+        $(pkg-config --cflags --libs libcurl libxml-2.0 jansson sqlite3 \
+          yaml-0.1) -lm
+}
+driver "$build" "$out/parse_driver"
+tools="earshot sfeed feedparser"
+if [ -n "${BASE:-}" ]; then
+    driver "$(cd "$BASE" && pwd)" "$out/parse_driver_base"
+    tools="earshot earshot-base sfeed feedparser"
+fi
 
 cat > "$out/parse_feedparser.py" <<'EOF'
 import sys, time, feedparser
@@ -107,6 +119,9 @@ median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 run_earshot() {
     xargs -d '\n' "$out/parse_driver" "$repeat" < "$out/files.txt"
 }
+run_earshot_base() {
+    xargs -d '\n' "$out/parse_driver_base" "$repeat" < "$out/files.txt"
+}
 run_feedparser() {
     xargs -d '\n' /usr/bin/python3 "$out/parse_feedparser.py" "$repeat" \
         < "$out/files.txt"
@@ -120,13 +135,18 @@ run_sfeed() {
 echo "== parse throughput: $nfiles files, $bytes bytes, read $repeat times," \
      "median of $runs runs (user CPU)"
 printf '%-12s %10s %10s %10s\n' tool items seconds MB/s
-for tool in earshot sfeed feedparser; do
+for tool in $tools; do
     : > "$out/$tool.runs"
-    k=0
-    while [ "$k" -lt "$runs" ]; do
-        "run_$tool" >> "$out/$tool.runs"
-        k=$((k + 1))
+done
+k=0
+while [ "$k" -lt "$runs" ]; do
+    for tool in $tools; do
+        "run_$(echo "$tool" | tr - _)" >> "$out/$tool.runs"
     done
+    k=$((k + 1))
+done
+: > "$out/parse.result"
+for tool in $tools; do
     secs=$(awk '{print $3}' "$out/$tool.runs" | median)
     total=$(head -1 "$out/$tool.runs" | awk '{print $1}')
     items=$(head -1 "$out/$tool.runs" | awk '{print $2}')

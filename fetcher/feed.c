@@ -203,6 +203,24 @@ static const char *legacy_charset(const char *body, size_t len)
     return hu > west ? "windows-1250" : "windows-1252";
 }
 
+/* The first occurrence of the three bytes t in s[0..n), as memmem() finds
+ * it; memchr() for the first byte (rare in text: ']' and '-') is faster
+ * than glibc's generic memmem() over long CDATA sections. */
+static const char *find3(const char *s, size_t n, const char *t)
+{
+    const char *end = s + n, *p = s;
+
+    while (end - p >= 3) {
+        p = memchr(p, t[0], (size_t)(end - p) - 2);
+        if (!p)
+            return NULL;
+        if (p[1] == t[1] && p[2] == t[2])
+            return p;
+        p++;
+    }
+    return NULL;
+}
+
 /* Feeds are full of HTML entities XML does not know (&nbsp; &eacute;) and
  * of bare ampersands (Ben & Jerry, ?a=1&b=2). libxml2 drops both while
  * recovering, losing text, so they are rewritten before it reads the
@@ -216,10 +234,9 @@ static int fix_entities(char **out, size_t *out_len, const char *s,
     struct ear_buf b;
     const char *next_amp = NULL;
     size_t i = 0, done = 0;
-    int rc = 0, declares, amp_known = 0;
+    int rc = 0, declares = -1, amp_known = 0;
 
     *out = NULL;
-    declares = memmem(s, len, "<!ENTITY", 8) != NULL;
     ear_buf_init(&b, len * 5 + 16);
     while (i < len) {
         const char *amp, *end;
@@ -256,8 +273,8 @@ static int fix_entities(char **out, size_t *out_len, const char *s,
                 p = lt + 1;
             }
             if (open) {
-                close = memmem(open, len - (size_t)(open - s),
-                               cdata ? "]]>" : "-->", 3);
+                close = find3(open, len - (size_t)(open - s),
+                              cdata ? "]]>" : "-->");
                 i = close ? (size_t)(close - s) + 3 : len;
                 continue;
             }
@@ -289,6 +306,8 @@ static int fix_entities(char **out, size_t *out_len, const char *s,
                 continue;
             }
             ent = htmlEntityLookup(BAD_CAST name);
+            if (!ent && declares < 0) /* looked for once, when needed */
+                declares = memmem(s, len, "<!ENTITY", 8) != NULL;
             if (!ent && declares) {
                 i = (size_t)(end - s) + 1;
                 continue; /* perhaps declared in the document's DTD */

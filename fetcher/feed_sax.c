@@ -19,6 +19,13 @@
  *    or, for inline XHTML, the walk of ear_text__node();
  *  - links resolve against xml:base as xmlNodeGetBase() would.
  *
+ * The document is read by libxml2's push parser, which hands a CDATA
+ * section over in one piece (the pull parser copies it a character at a
+ * time); both give the same events for well-formed markup, but they
+ * recover from broken markup differently, so a document the push parser
+ * reports an error in is read again by the pull parser (xmlParseDocument),
+ * whose recovery the records have always followed.
+ *
  * Elements still open when the parser stops (a truncated feed) are closed
  * in order, as the tree would simply have ended there. Capture buffers
  * belong to per-nesting-level item states that are reused from item to
@@ -139,6 +146,9 @@ struct sax {
     int stop;
     struct ear_error *err;
     int err_set;             /* err already says why (type mismatch) */
+    int push;                /* read by the push parser */
+    int push_error;          /* it reported an error (not a warning, not
+                              * a namespace error) */
 
     int seen_root;
     const xmlChar *doc_root; /* document element */
@@ -169,9 +179,12 @@ struct sax {
 
 /* ------------------------------------------------------------ helpers */
 
+/* Element names and namespaces are compared against constants for every
+ * element: the first byte, compared inline, settles most of them. */
 static int str_is(const xmlChar *a, const char *b)
 {
-    return a && strcmp((const char *)a, b) == 0;
+    return a && a[0] == (unsigned char)b[0]
+           && strcmp((const char *)a, b) == 0;
 }
 
 static void fail(struct sax *st, int rc)
@@ -237,9 +250,14 @@ static const char *elem_ns(const struct elem *e, const char **local)
     return NULL;
 }
 
+static int name_is(const char *a, const char *b)
+{
+    return a[0] == b[0] && strcmp(a, b) == 0;
+}
+
 static int uri_is(const char *ns, const char *uri)
 {
-    return ns && strcmp(ns, uri) == 0;
+    return ns && ns[0] == uri[0] && strcmp(ns, uri) == 0;
 }
 
 /* ------------------------------------------------------------ attributes */
@@ -687,14 +705,14 @@ static void rating_child(struct sax *st, struct item *it, int depth,
 
     ns = elem_ns(e, &local);
     if (uri_is(ns, NS_REV)) {
-        if (strcmp(local, "rating") == 0)
+        if (name_is(local, "rating"))
             kind = RV_VALUE;
-        else if (strcmp(local, "minRating") == 0)
+        else if (name_is(local, "minRating"))
             kind = RV_MIN;
-        else if (strcmp(local, "maxRating") == 0)
+        else if (name_is(local, "maxRating"))
             kind = RV_MAX;
-        else if ((strcmp(local, "review") == 0
-                  || strcmp(local, "Review") == 0) && depth == 0) {
+        else if ((name_is(local, "review")
+                  || name_is(local, "Review")) && depth == 0) {
             it->sub.n = 0;
             it->sub_depth = (int)st->n - 1;
             it->sub_kind = RV_REVIEW;
@@ -709,9 +727,9 @@ static void rating_child(struct sax *st, struct item *it, int depth,
         it->rate_idx = l->n - 1;
         it->rate_depth = (int)st->n - 1;
         cap_open(st, &it->f[F_RATE], CAP_TEXT);
-    } else if ((uri_is(ns, NS_GD) && strcmp(local, "rating") == 0)
+    } else if ((uri_is(ns, NS_GD) && name_is(local, "rating"))
                || (ns && strncmp(ns, NS_MEDIA, 28) == 0
-                   && strcmp(local, "starRating") == 0)) {
+                   && name_is(local, "starRating"))) {
         double v = attr_number(st, scratch, a, e, "value"), r = 0;
 
         if (isnan(v))
@@ -724,7 +742,7 @@ static void rating_child(struct sax *st, struct item *it, int depth,
         }
         rlist_add(st, l, RV_NOW, r);
     } else if (ns && strncmp(ns, NS_MEDIA, 28) == 0
-               && strcmp(local, "community") == 0 && depth == 0) {
+               && name_is(local, "community") && depth == 0) {
         it->sub.n = 0;
         it->sub_depth = (int)st->n - 1;
         it->sub_kind = RV_COMMUNITY;
@@ -815,13 +833,13 @@ static void media_elem(struct sax *st, struct item *it, struct elem *e)
 
     if (colon)
         l = colon + 1; /* undeclared "media:" prefix */
-    if (strcmp(l, "description") == 0) {
+    if (name_is(l, "description")) {
         if (!it->f[F_MDESC].set)
             cap_open(st, &it->f[F_MDESC], CAP_TEXT);
-    } else if (strcmp(l, "title") == 0) {
+    } else if (name_is(l, "title")) {
         if (!it->f[F_MTITLE].set)
             cap_open(st, &it->f[F_MTITLE], CAP_TEXT);
-    } else if (strcmp(l, "group") == 0 || strcmp(l, "content") == 0) {
+    } else if (name_is(l, "group") || name_is(l, "content")) {
         e->media = it;
     }
 }
@@ -835,59 +853,59 @@ static void rss_child(struct sax *st, struct item *it, struct elem *e,
     ns = elem_ns(e, &l);
     if (!ns || uri_is(ns, NS_RSS10) || uri_is(ns, NS_RSS090)
         || uri_is(ns, NS_RSS_USERLAND)) {
-        if (strcmp(l, "title") == 0 && !f[F_TITLE].set) {
+        if (name_is(l, "title") && !f[F_TITLE].set) {
             cap_open(st, &f[F_TITLE], CAP_TEXT);
-        } else if (strcmp(l, "link") == 0 && !f[F_LINK].set) {
+        } else if (name_is(l, "link") && !f[F_LINK].set) {
             cap_open(st, &f[F_LINK], CAP_TEXT);
             field_base(st, &f[F_LINK]);
-        } else if (strcmp(l, "guid") == 0 && !f[F_GUID].set) {
+        } else if (name_is(l, "guid") && !f[F_GUID].set) {
             const char *pl = attr(st, scratch, a, e, "isPermaLink");
 
             cap_open(st, &f[F_GUID], CAP_TEXT);
             f[F_GUID].flag = pl && xmlStrcasecmp(BAD_CAST pl,
                                                  BAD_CAST "false") == 0;
-        } else if (strcmp(l, "description") == 0 && !f[F_DESC].set) {
+        } else if (name_is(l, "description") && !f[F_DESC].set) {
             cap_open(st, &f[F_DESC], CAP_TEXT);
-        } else if (strcmp(l, "author") == 0 && !f[F_AUTHOR].set) {
+        } else if (name_is(l, "author") && !f[F_AUTHOR].set) {
             cap_open(st, &f[F_AUTHOR], CAP_TEXT);
-        } else if ((strcmp(l, "pubDate") == 0 || strcmp(l, "pubdate") == 0)
+        } else if ((name_is(l, "pubDate") || name_is(l, "pubdate"))
                    && !f[F_PUB].set) {
             cap_open(st, &f[F_PUB], CAP_TEXT);
         }
     } else if (uri_is(ns, NS_CONTENT)) {
-        if (strcmp(l, "encoded") == 0 && !f[F_CONTENT].set)
+        if (name_is(l, "encoded") && !f[F_CONTENT].set)
             cap_open(st, &f[F_CONTENT], CAP_TEXT);
     } else if (uri_is(ns, NS_DC)) {
-        if (strcmp(l, "creator") == 0 && !f[F_CREATOR].set)
+        if (name_is(l, "creator") && !f[F_CREATOR].set)
             cap_open(st, &f[F_CREATOR], CAP_TEXT);
-        else if (strcmp(l, "date") == 0 && !f[F_DCDATE].set)
+        else if (name_is(l, "date") && !f[F_DCDATE].set)
             cap_open(st, &f[F_DCDATE], CAP_TEXT);
-        else if (strcmp(l, "title") == 0 && !f[F_DCTITLE].set)
+        else if (name_is(l, "title") && !f[F_DCTITLE].set)
             cap_open(st, &f[F_DCTITLE], CAP_TEXT);
-        else if (strcmp(l, "description") == 0 && !f[F_DCDESC].set)
+        else if (name_is(l, "description") && !f[F_DCDESC].set)
             cap_open(st, &f[F_DCDESC], CAP_TEXT);
     } else if (uri_is(ns, NS_DCTERMS)) {
-        if (strcmp(l, "modified") == 0 && !f[F_MODIFIED].set)
+        if (name_is(l, "modified") && !f[F_MODIFIED].set)
             cap_open(st, &f[F_MODIFIED], CAP_TEXT);
-        else if (strcmp(l, "created") == 0 && !f[F_DCDATE].set)
+        else if (name_is(l, "created") && !f[F_DCDATE].set)
             cap_open(st, &f[F_DCDATE], CAP_TEXT);
     } else if (strncmp(ns, NS_MEDIA, 28) == 0) {
         media_elem(st, it, e);
     } else if (uri_is(ns, NS_ATOM10)) {
-        if (strcmp(l, "link") == 0 && !f[F_ALINK].set
+        if (name_is(l, "link") && !f[F_ALINK].set
             && atom_alternate(st, scratch, a, e))
             field_href(st, &f[F_ALINK], a, e);
-        else if (strcmp(l, "published") == 0 && !f[F_APUB].set)
+        else if (name_is(l, "published") && !f[F_APUB].set)
             cap_open(st, &f[F_APUB], CAP_TEXT);
-        else if (strcmp(l, "updated") == 0 && !f[F_AUPD].set)
+        else if (name_is(l, "updated") && !f[F_AUPD].set)
             cap_open(st, &f[F_AUPD], CAP_TEXT);
     } else if (uri_is(ns, NS_XHTML)) {
-        if (strcmp(l, "body") == 0 && !f[F_XBODY].set)
+        if (name_is(l, "body") && !f[F_XBODY].set)
             cap_open(st, &f[F_XBODY], CAP_XHTML);
     } else if (uri_is(ns, NS_ITUNES)) {
-        if (strcmp(l, "summary") == 0 && !f[F_ISUM].set)
+        if (name_is(l, "summary") && !f[F_ISUM].set)
             cap_open(st, &f[F_ISUM], CAP_TEXT);
-        else if (strcmp(l, "author") == 0 && !f[F_IAUTHOR].set)
+        else if (name_is(l, "author") && !f[F_IAUTHOR].set)
             cap_open(st, &f[F_IAUTHOR], CAP_TEXT);
     }
 }
@@ -1457,6 +1475,8 @@ static void on_error(void *ctx, xmlErrorPtr e)
 
     if (!st || !e || ctx != st->ctxt)
         return;
+    if (e->level >= XML_ERR_ERROR && e->domain != XML_FROM_NAMESPACE)
+        st->push_error = st->push;
     if (st->in_entity && e->code == XML_ERR_UNDECLARED_ENTITY
         && e->message && strstr(e->message, "failed to parse")) {
         /* a tree drops the content of an entity that does not parse */
@@ -1478,33 +1498,61 @@ static void on_error(void *ctx, xmlErrorPtr e)
 
 /* ------------------------------------------------------------ entry */
 
-int ear_feed__xml(struct ear_mention_list *items, struct ear_feed_info *info,
-                  const char *body, size_t len, const char *base_url,
-                  const char *encoding, int opts, const char *type,
-                  int skipped_lines, const char *source_name,
-                  struct ear_error *err)
+/* Frees what one run of the parser kept in st. */
+static void sax_dispose(struct sax *st)
 {
-    struct sax st;
+    size_t i;
+
+    for (i = 0; i < st->n; i++)
+        free(st->stack[i].base);
+    free(st->stack);
+    free(st->act);
+    for (i = 0; i < sizeof(st->pool) / sizeof(st->pool[0]); i++)
+        item_free(st->pool[i]);
+    free(st->pending);
+    free(st->feed_author);
+    ear_html__dispose(&st->html);
+}
+
+static void sax_init(struct sax *st, struct ear_mention_list *items,
+                     struct ear_feed_info *info, const char *type,
+                     const char *source_name, struct ear_error *err)
+{
+    memset(st, 0, sizeof(*st));
+    st->source_name = source_name;
+    st->type = type;
+    st->items = items;
+    st->info = info;
+    st->err = err;
+    st->root = -1;
+    st->head_depth = -1;
+    ear_html__init(&st->html);
+}
+
+/* One run of libxml2 over the document into st. push = 1 uses the push
+ * parser (xmlParseChunk), 0 the pull parser (xmlParseDocument); for a
+ * well-formed document both give the same events, and the push parser
+ * reads a CDATA section as one block where the pull parser copies it a
+ * character at a time. They recover from broken markup differently, so
+ * the caller re-reads a document the push parser found broken with the
+ * pull parser (*broken = 1). NULL when out of memory. */
+static xmlParserCtxtPtr sax_run(struct sax *st, const char *body, size_t len,
+                                const char *base_url, const char *encoding,
+                                int opts, int push, int *broken)
+{
     xmlParserCtxtPtr ctxt;
     xmlSAXHandlerPtr sax;
-    size_t i;
-    int rc = 0;
+    int head = len < 4 ? (int)len : 4, rc = 0;
 
-    memset(&st, 0, sizeof(st));
-    st.source_name = source_name;
-    st.type = type;
-    st.items = items;
-    st.info = info;
-    st.err = err;
-    st.root = -1;
-    st.head_depth = -1;
-    ear_html__init(&st.html);
-
-    ctxt = xmlCreateMemoryParserCtxt(body, (int)len);
+    /* The push parser detects the charset from the first bytes, as
+     * xmlParseDocument() does: they go in first, the rest after the
+     * options, the encoding and the base are set. */
+    ctxt = push ? xmlCreatePushParserCtxt(NULL, NULL, body, head, NULL)
+                : xmlCreateMemoryParserCtxt(body, (int)len);
     if (!ctxt)
-        return ear_error_set(err, EAR_ENOMEM, source_name, 0, 0,
-                             "out of memory");
-    st.ctxt = ctxt;
+        return NULL;
+    st->ctxt = ctxt;
+    st->push = push;
     /* libxml2's own SAX2 handlers keep the document, its DTD and its
      * entities (cheap, and what entity references need); elements and
      * text come to us and build nothing */
@@ -1518,7 +1566,7 @@ int ear_feed__xml(struct ear_mention_list *items, struct ear_feed_info *info,
     sax->reference = NULL;
     sax->comment = NULL;
     sax->processingInstruction = NULL;
-    ctxt->_private = &st;
+    ctxt->_private = st;
     /* what xmlCtxtReadMemory() does before it parses */
     xmlCtxtUseOptions(ctxt, opts);
     sax->serror = on_error;
@@ -1533,7 +1581,55 @@ int ear_feed__xml(struct ear_mention_list *items, struct ear_feed_info *info,
     }
     if (base_url && ctxt->input && !ctxt->input->filename)
         ctxt->input->filename = (char *)xmlStrdup(BAD_CAST base_url);
-    xmlParseDocument(ctxt);
+    if (push)
+        rc = xmlParseChunk(ctxt, body + head, (int)len - head, 1);
+    else
+        xmlParseDocument(ctxt);
+    /* an error, or a stop without one (a failed conversion) */
+    *broken = push && st->rc != EAR_ENOMEM
+              && (!ctxt->wellFormed || st->push_error || rc < 0);
+    return ctxt;
+}
+
+int ear_feed__xml(struct ear_mention_list *items, struct ear_feed_info *info,
+                  const char *body, size_t len, const char *base_url,
+                  const char *encoding, int opts, const char *type,
+                  int skipped_lines, const char *source_name,
+                  struct ear_error *err)
+{
+    struct sax st;
+    struct ear_error err0;
+    xmlParserCtxtPtr ctxt;
+    size_t n0 = items->n;
+    int rc = 0, broken = 0;
+
+    if (err)
+        err0 = *err;
+    sax_init(&st, items, info, type, source_name, err);
+    /* the pull parser's limit on one text node (XML_PARSE_HUGE is not
+     * set), which the push parser does not check in CDATA sections */
+    ctxt = sax_run(&st, body, len, base_url, encoding, opts,
+                   len < XML_MAX_TEXT_LENGTH, &broken);
+    if (ctxt && broken) {
+        /* broken markup: recovered as the pull parser recovers */
+        sax_dispose(&st);
+        while (items->n > n0)
+            ear_mention_dispose(&items->v[--items->n]);
+        ear_feed_info_dispose(info);
+        if (err)
+            *err = err0;
+        if (ctxt->myDoc)
+            xmlFreeDoc(ctxt->myDoc);
+        ctxt->myDoc = NULL;
+        xmlFreeParserCtxt(ctxt);
+        sax_init(&st, items, info, type, source_name, err);
+        ctxt = sax_run(&st, body, len, base_url, encoding, opts, 0, &broken);
+    }
+    if (!ctxt) {
+        sax_dispose(&st);
+        return ear_error_set(err, EAR_ENOMEM, source_name, 0, 0,
+                             "out of memory");
+    }
 
     /* a truncated document: what is open ends here */
     st.stop = st.rc < 0;
@@ -1571,15 +1667,7 @@ int ear_feed__xml(struct ear_mention_list *items, struct ear_feed_info *info,
                                (const char *)st.doc_root);
     }
 
-    for (i = 0; i < st.n; i++)
-        free(st.stack[i].base);
-    free(st.stack);
-    free(st.act);
-    for (i = 0; i < sizeof(st.pool) / sizeof(st.pool[0]); i++)
-        item_free(st.pool[i]);
-    free(st.pending);
-    free(st.feed_author);
-    ear_html__dispose(&st.html);
+    sax_dispose(&st);
     if (ctxt->myDoc)
         xmlFreeDoc(ctxt->myDoc);
     ctxt->myDoc = NULL;

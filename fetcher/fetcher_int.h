@@ -60,9 +60,10 @@ void ear_text__sax_chars(struct ear_textsax *w, const char *s, size_t len);
 /* Returns: new string, or NULL with *rc set (EAR_ENOMEM). Disposes t. */
 char *ear_text__take(struct ear_text *t, int *rc);
 
-/* HTML-to-text converter state shared by a whole feed. The HTML is read
- * by libxml2's parser in SAX mode (no tree); ctxt is reserved for a
- * reusable parser context and may stay NULL. */
+/* HTML-to-text converter state shared by a whole feed (one per parse, so
+ * one per thread). The HTML is read by libxml2's parser in SAX mode (no
+ * tree); ctxt is that parser's context, made on first use and reset for
+ * every fragment after it (NULL until then). */
 struct ear_html {
     htmlParserCtxtPtr ctxt;
 };

@@ -12,6 +12,7 @@
  * is read by libxml2.
  */
 #include <limits.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -65,6 +66,48 @@ static const unsigned char word_end[256] = {
     [' '] = 1, ['\t'] = 1, ['\r'] = 1, ['\f'] = 1, ['\v'] = 1, ['\n'] = 1,
     [0xC2] = 1, [0] = 1};
 
+/* The length of the run at s (a word character) of words apart by one
+ * space: the bytes before the first one of word_end[] that is not a
+ * single space between two words. Eight bytes at a time while none is
+ * below ' ' or 0xC2 and every space in them is followed by a word
+ * character, then one at a time. */
+static size_t run_len(const char *s, size_t len)
+{
+    size_t i = 0;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    const uint64_t ones = 0x0101010101010101ULL;
+    const uint64_t high = 0x8080808080808080ULL;
+    const uint64_t low7 = 0x7F7F7F7F7F7F7F7FULL;
+
+    while (i + 8 <= len) {
+        uint64_t v, x, sp;
+
+        memcpy(&v, s + i, 8);
+        x = v ^ (0xC2 * ones);
+        if ((((v - 0x20 * ones) & ~v) | ((x - ones) & ~x)) & high)
+            break;
+        x = v ^ (0x20 * ones);
+        sp = ~(((x & low7) + low7) | x | low7); /* 0x80 at each space */
+        if (sp & (sp >> 8))
+            break; /* two spaces */
+        if ((sp >> 63)
+            && (i + 8 >= len || word_end[(unsigned char)s[i + 8]]))
+            break; /* the last byte is a space, not followed by a word */
+        i += 8;
+    }
+#endif
+    for (;;) {
+        while (i < len && !word_end[(unsigned char)s[i]])
+            i++;
+        if (i > 0 && i + 1 < len && s[i] == ' '
+            && !word_end[(unsigned char)s[i + 1]]) {
+            i++;
+            continue;
+        }
+        return i;
+    }
+}
+
 void ear_text__add(struct ear_text *t, const char *s, size_t len,
                    int newlines)
 {
@@ -92,8 +135,19 @@ void ear_text__add(struct ear_text *t, const char *s, size_t len,
             continue;
         }
         start = i;
-        while (i < len && !word_end[(unsigned char)s[i]])
-            i++;
+        if (!word_end[c]) {
+            /* Words apart by one space come out as they are: the run of
+             * them goes in at once when it fits whole (text_put() cuts a
+             * piece that does not fit, so a long text is cut word by
+             * word, as before). */
+            size_t sep = t->buf.len > 0
+                         && (t->pending_break || t->pending_space);
+
+            i += run_len(s + i, len - i);
+            if (t->buf.len + sep + (i - start) > t->buf.max)
+                for (i = start; i < len && !word_end[(unsigned char)s[i]];)
+                    i++;
+        }
         if (i < len)
             c = (unsigned char)s[i];
         if (i == start) {
@@ -131,31 +185,46 @@ char *ear_text__take(struct ear_text *t, int *rc)
 
 /* ------------------------------------------------------------ the walk */
 
-/* Sorted: looked up with bsearch. */
-static const char *const block_tags[] = {
-    "address", "article", "aside", "blockquote", "body", "br", "caption",
-    "center", "dd", "details", "dialog", "dir", "div", "dl", "dt",
-    "fieldset", "figcaption", "figure", "footer", "form", "h1", "h2", "h3",
-    "h4", "h5", "h6", "header", "hr", "html", "legend", "li", "main",
-    "menu", "nav", "ol", "p", "pre", "section", "summary", "table",
-    "tbody", "tfoot", "thead", "tr", "ul"
+/* What the text rules do with an element. Sorted by name: looked up
+ * with bsearch, once per start and end tag. */
+enum { T_BLOCK = 1, T_DROP = 2, T_PRE = 4, T_CELL = 8 };
+
+struct tag_rule {
+    const char *name;
+    int flags;
 };
 
-static const char *const dropped_tags[] = {
-    "applet", "audio", "button", "canvas", "embed", "head", "iframe",
-    "map", "math", "noscript", "object", "script", "select", "style",
-    "svg", "template", "textarea", "title", "video"
+static const struct tag_rule tag_rules[] = {
+    {"address", T_BLOCK}, {"applet", T_DROP}, {"article", T_BLOCK},
+    {"aside", T_BLOCK}, {"audio", T_DROP}, {"blockquote", T_BLOCK},
+    {"body", T_BLOCK}, {"br", T_BLOCK}, {"button", T_DROP},
+    {"canvas", T_DROP}, {"caption", T_BLOCK}, {"center", T_BLOCK},
+    {"dd", T_BLOCK}, {"details", T_BLOCK}, {"dialog", T_BLOCK},
+    {"dir", T_BLOCK}, {"div", T_BLOCK}, {"dl", T_BLOCK}, {"dt", T_BLOCK},
+    {"embed", T_DROP}, {"fieldset", T_BLOCK}, {"figcaption", T_BLOCK},
+    {"figure", T_BLOCK}, {"footer", T_BLOCK}, {"form", T_BLOCK},
+    {"h1", T_BLOCK}, {"h2", T_BLOCK}, {"h3", T_BLOCK}, {"h4", T_BLOCK},
+    {"h5", T_BLOCK}, {"h6", T_BLOCK}, {"head", T_DROP},
+    {"header", T_BLOCK}, {"hr", T_BLOCK}, {"html", T_BLOCK},
+    {"iframe", T_DROP}, {"legend", T_BLOCK}, {"li", T_BLOCK},
+    {"main", T_BLOCK}, {"map", T_DROP}, {"math", T_DROP},
+    {"menu", T_BLOCK}, {"nav", T_BLOCK}, {"noscript", T_DROP},
+    {"object", T_DROP}, {"ol", T_BLOCK}, {"p", T_BLOCK},
+    {"pre", T_BLOCK | T_PRE}, {"script", T_DROP}, {"section", T_BLOCK},
+    {"select", T_DROP}, {"style", T_DROP}, {"summary", T_BLOCK},
+    {"svg", T_DROP}, {"table", T_BLOCK}, {"tbody", T_BLOCK},
+    {"td", T_CELL}, {"template", T_DROP}, {"textarea", T_DROP},
+    {"tfoot", T_BLOCK}, {"th", T_CELL}, {"thead", T_BLOCK},
+    {"title", T_DROP}, {"tr", T_BLOCK}, {"ul", T_BLOCK}, {"video", T_DROP}
 };
 
-static int cmp_tag(const void *key, const void *elem)
+/* The rule flags of an element name, in any case (0: inline). A binary
+ * search in strcmp() order that compares first bytes inline: most steps
+ * end there, the call is left for the names that share one. */
+static int tag_class(const xmlChar *name)
 {
-    return strcmp((const char *)key, *(const char *const *)elem);
-}
-
-static int tag_in(const xmlChar *name, const char *const *set, size_t n)
-{
+    size_t lo = 0, hi = sizeof(tag_rules) / sizeof(tag_rules[0]), i;
     char low[16];
-    size_t i;
 
     for (i = 0; name[i]; i++) {
         if (i + 1 >= sizeof(low))
@@ -164,10 +233,22 @@ static int tag_in(const xmlChar *name, const char *const *set, size_t n)
                                                          : name[i]);
     }
     low[i] = '\0';
-    return bsearch(low, set, n, sizeof(*set), cmp_tag) != NULL;
-}
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        const char *r = tag_rules[mid].name;
+        int c = (unsigned char)low[0] - (unsigned char)r[0];
 
-#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+        if (c == 0 && low[0])
+            c = strcmp(low + 1, r + 1);
+        if (c == 0)
+            return tag_rules[mid].flags;
+        if (c < 0)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    return 0;
+}
 
 static void walk(struct ear_text *t, const xmlNode *node, int depth,
                  int pre)
@@ -185,16 +266,15 @@ static void walk(struct ear_text *t, const xmlNode *node, int depth,
                               strlen((const char *)c->content), pre);
             break;
         case XML_ELEMENT_NODE: {
-            int block, sub_pre;
+            int cls = tag_class(c->name), block, sub_pre;
 
-            if (tag_in(c->name, dropped_tags, NELEM(dropped_tags)))
+            if (cls & T_DROP)
                 break;
-            block = tag_in(c->name, block_tags, NELEM(block_tags));
-            sub_pre = pre || xmlStrcasecmp(c->name, BAD_CAST "pre") == 0;
+            block = cls & T_BLOCK;
+            sub_pre = pre || (cls & T_PRE);
             if (block)
                 ear_text__break(t);
-            else if (xmlStrcasecmp(c->name, BAD_CAST "td") == 0
-                     || xmlStrcasecmp(c->name, BAD_CAST "th") == 0)
+            else if (cls & T_CELL)
                 t->pending_space = 1;
             walk(t, c, depth + 1, sub_pre);
             if (block)
@@ -251,22 +331,24 @@ void ear_text__sax_init(struct ear_textsax *w, struct ear_text *t)
 
 void ear_text__sax_start(struct ear_textsax *w, const xmlChar *name)
 {
+    int cls;
+
     if (w->skip) {
         w->skip++;
         return;
     }
-    if (tag_in(name, dropped_tags, NELEM(dropped_tags))) {
+    cls = tag_class(name);
+    if (cls & T_DROP) {
         w->skip = 1;
         return;
     }
     if (w->pre)
         w->pre++;
-    else if (xmlStrcasecmp(name, BAD_CAST "pre") == 0)
+    else if (cls & T_PRE)
         w->pre = 1;
-    if (tag_in(name, block_tags, NELEM(block_tags)))
+    if (cls & T_BLOCK)
         ear_text__break(w->t);
-    else if (xmlStrcasecmp(name, BAD_CAST "td") == 0
-             || xmlStrcasecmp(name, BAD_CAST "th") == 0)
+    else if (cls & T_CELL)
         w->t->pending_space = 1;
 }
 
@@ -278,7 +360,7 @@ void ear_text__sax_end(struct ear_textsax *w, const xmlChar *name)
     }
     if (w->pre)
         w->pre--;
-    if (tag_in(name, block_tags, NELEM(block_tags)))
+    if (tag_class(name) & T_BLOCK)
         ear_text__break(w->t);
 }
 
@@ -312,17 +394,48 @@ static void sax_chars(void *ctx, const xmlChar *ch, int len)
         ear_text__sax_chars(sax_of(ctx), (const char *)ch, (size_t)len);
 }
 
+/* The converter's HTML parser context, made on first use with a handler
+ * of its own (the parse may write to it, and parses run on several
+ * threads): only text and elements matter, everything else is ignored.
+ * Later fragments reuse it after htmlCtxtReset(), which keeps the handler
+ * and the dictionary and clears the parser's state (inputs, stacks,
+ * document, errors, charset). NULL when out of memory. */
+static htmlParserCtxtPtr html_ctxt(struct ear_html *h)
+{
+    htmlParserCtxtPtr ctxt = h->ctxt;
+
+    if (ctxt) {
+        htmlCtxtReset(ctxt);
+        return ctxt;
+    }
+    ctxt = htmlNewParserCtxt();
+    if (!ctxt || !ctxt->sax) {
+        htmlFreeParserCtxt(ctxt);
+        return NULL;
+    }
+    memset(ctxt->sax, 0, sizeof(*ctxt->sax));
+    ctxt->sax->startElement = sax_start;
+    ctxt->sax->endElement = sax_end;
+    ctxt->sax->characters = sax_chars;
+    ctxt->sax->cdataBlock = sax_chars;
+    ctxt->sax->ignorableWhitespace = sax_chars;
+    ctxt->userData = ctxt;
+    h->ctxt = ctxt;
+    return ctxt;
+}
+
 int ear_html__text(struct ear_html *h, struct ear_text *t, const char *html,
                    size_t len)
 {
     struct ear_textsax st;
     htmlParserCtxtPtr ctxt;
+    xmlParserInputBufferPtr buf;
+    xmlParserInputPtr in;
     int opts = HTML_PARSE_RECOVER | HTML_PARSE_NOERROR
                | HTML_PARSE_NOWARNING | HTML_PARSE_NONET
                | HTML_PARSE_NODEFDTD | HTML_PARSE_COMPACT
                | HTML_PARSE_IGNORE_ENC;
 
-    (void)h;
     if (len == 0)
         return 0;
     if (!needs_html(html, len)) {
@@ -331,29 +444,31 @@ int ear_html__text(struct ear_html *h, struct ear_text *t, const char *html,
     }
     if (len > INT_MAX)
         len = INT_MAX;
-    ctxt = htmlCreateMemoryParserCtxt(html, (int)len);
-    if (!ctxt || !ctxt->sax) {
-        htmlFreeParserCtxt(ctxt);
+    ctxt = html_ctxt(h);
+    if (!ctxt)
+        return EAR_ENOMEM;
+    /* the input htmlCreateMemoryParserCtxt() would make: a copy of the
+     * bytes, read as UTF-8 */
+    buf = xmlParserInputBufferCreateMem(html, (int)len,
+                                        XML_CHAR_ENCODING_NONE);
+    in = buf ? xmlNewIOInputStream(ctxt, buf, XML_CHAR_ENCODING_NONE) : NULL;
+    if (!in) {
+        xmlFreeParserInputBuffer(buf);
+        return EAR_ENOMEM;
+    }
+    if (inputPush(ctxt, in) < 0) {
+        xmlFreeInputStream(in);
         return EAR_ENOMEM;
     }
     ear_text__sax_init(&st, t);
-    /* The context's own handler (the parse may write to it, and parses
-     * run on several threads): only text and elements matter, everything
-     * else is ignored. */
-    memset(ctxt->sax, 0, sizeof(*ctxt->sax));
-    ctxt->sax->startElement = sax_start;
-    ctxt->sax->endElement = sax_end;
-    ctxt->sax->characters = sax_chars;
-    ctxt->sax->cdataBlock = sax_chars;
-    ctxt->sax->ignorableWhitespace = sax_chars;
-    ctxt->userData = ctxt;
     ctxt->_private = &st;
     htmlCtxtUseOptions(ctxt, opts);
     xmlSwitchEncoding(ctxt, XML_CHAR_ENCODING_UTF8);
     htmlParseDocument(ctxt);
+    ctxt->_private = NULL;
     if (ctxt->myDoc)
         xmlFreeDoc(ctxt->myDoc);
-    htmlFreeParserCtxt(ctxt);
+    ctxt->myDoc = NULL;
     return t->rc;
 }
 

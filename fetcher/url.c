@@ -135,6 +135,8 @@ static int canonical(char **out, const char *url, int depth)
     const char *p;
 
     *out = NULL;
+    if (!strchr(url, '?'))
+        goto keep; /* no query: nothing to drop, nothing to unwrap */
     u = curl_url();
     if (!u)
         return EAR_ENOMEM;

@@ -227,20 +227,35 @@ static const char *find3(const char *s, size_t n, const char *t)
  * document: a known HTML entity becomes a character reference (from
  * libxml2's own HTML entity table), a bare '&' becomes "&amp;". CDATA
  * sections and comments are left alone. *out is NULL when nothing
- * needed rewriting. */
-static int fix_entities(char **out, size_t *out_len, const char *s,
-                        size_t len)
+ * needed rewriting.
+ *
+ * numeric = 1 is for a document known to be broken: after its first
+ * error, libxml2 2.9 drops every entity reference it reads, XML's own
+ * five included ("Tom &amp; Jerry" becomes "Tom  Jerry"), but still
+ * reads character references. So those five and bare '&' become
+ * character references too. A document that declares entities of its
+ * own is left as it is. */
+int ear_feed__fix_entities(char **out, size_t *out_len, const char *s,
+                           size_t len, int numeric)
 {
+    static const struct {
+        const char *name;
+        const char *ref;
+    } predefined[] = {{"amp", "&#38;"}, {"lt", "&#60;"}, {"gt", "&#62;"},
+                      {"quot", "&#34;"}, {"apos", "&#39;"}};
     struct ear_buf b;
     const char *next_amp = NULL;
     size_t i = 0, done = 0;
     int rc = 0, declares = -1, amp_known = 0;
 
     *out = NULL;
+    if (numeric && memmem(s, len, "<!ENTITY", 8))
+        return 0; /* a reference in a declaration is no text to keep */
     ear_buf_init(&b, len * 5 + 16);
     while (i < len) {
         const char *amp, *end;
         const htmlEntityDesc *ent = NULL;
+        const char *ref = NULL;
         size_t k;
         char num[16];
         int bare = 0;
@@ -299,27 +314,34 @@ static int fix_entities(char **out, size_t *out_len, const char *s,
 
             memcpy(name, s + k, n);
             name[n] = '\0';
-            if (strcmp(name, "amp") == 0 || strcmp(name, "lt") == 0
-                || strcmp(name, "gt") == 0 || strcmp(name, "quot") == 0
-                || strcmp(name, "apos") == 0) {
+            for (size_t p = 0; p < sizeof predefined / sizeof *predefined;
+                 p++)
+                if (strcmp(name, predefined[p].name) == 0)
+                    ref = predefined[p].ref;
+            if (ref && !numeric) {
                 i = (size_t)(end - s) + 1;
                 continue;
             }
-            ent = htmlEntityLookup(BAD_CAST name);
+            if (!ref)
+                ent = htmlEntityLookup(BAD_CAST name);
             if (!ent && declares < 0) /* looked for once, when needed */
                 declares = memmem(s, len, "<!ENTITY", 8) != NULL;
             if (!ent && declares) {
                 i = (size_t)(end - s) + 1;
                 continue; /* perhaps declared in the document's DTD */
             }
-            bare = !ent; /* undefined: shown as written, like a browser */
+            bare = !ent && !ref; /* undefined: shown as written, like a
+                                  * browser */
         }
         rc = ear_buf_addn(&b, s + done, (size_t)(amp - s) - done);
         if (rc < 0)
             return rc;
         if (bare) {
-            rc = ear_buf_adds(&b, "&amp;");
+            rc = ear_buf_adds(&b, numeric ? "&#38;" : "&amp;");
             done = k;
+        } else if (ref) {
+            rc = ear_buf_adds(&b, ref);
+            done = (size_t)(end - s) + 1;
         } else {
             snprintf(num, sizeof(num), "&#%u;", ent->value);
             rc = ear_buf_adds(&b, num);
@@ -403,7 +425,7 @@ static int parse_xml(struct ear_mention_list *items,
     }
 
     if (!looks_utf16((const unsigned char *)body, len)) {
-        rc = fix_entities(&fixed, &fixed_len, body, len);
+        rc = ear_feed__fix_entities(&fixed, &fixed_len, body, len, 0);
         if (rc < 0) {
             rc = ear_error_set(err, rc, source_name, 0, 0,
                                "out of memory");
@@ -415,7 +437,9 @@ static int parse_xml(struct ear_mention_list *items,
         }
     }
     rc = ear_feed__xml(items, info, body, len, base_url, encoding, opts,
-                       type, skipped_lines, source_name, err);
+                       type, skipped_lines, !looks_utf16((const unsigned char *)
+                                                            body, len),
+                       source_name, err);
 out:
     free(clean);
     free(fixed);

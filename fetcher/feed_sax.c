@@ -1594,13 +1594,14 @@ static xmlParserCtxtPtr sax_run(struct sax *st, const char *body, size_t len,
 int ear_feed__xml(struct ear_mention_list *items, struct ear_feed_info *info,
                   const char *body, size_t len, const char *base_url,
                   const char *encoding, int opts, const char *type,
-                  int skipped_lines, const char *source_name,
+                  int skipped_lines, int refs, const char *source_name,
                   struct ear_error *err)
 {
     struct sax st;
     struct ear_error err0;
     xmlParserCtxtPtr ctxt;
-    size_t n0 = items->n;
+    size_t n0 = items->n, num_len = 0;
+    char *num = NULL;
     int rc = 0, broken = 0;
 
     if (err)
@@ -1622,11 +1623,20 @@ int ear_feed__xml(struct ear_mention_list *items, struct ear_feed_info *info,
             xmlFreeDoc(ctxt->myDoc);
         ctxt->myDoc = NULL;
         xmlFreeParserCtxt(ctxt);
+        /* past its first error libxml2 drops entity references, not
+         * character references: the text they stand for is kept */
+        if (refs
+            && ear_feed__fix_entities(&num, &num_len, body, len, 1) == 0
+            && num && num_len <= INT_MAX) {
+            body = num;
+            len = num_len;
+        }
         sax_init(&st, items, info, type, source_name, err);
         ctxt = sax_run(&st, body, len, base_url, encoding, opts, 0, &broken);
     }
     if (!ctxt) {
         sax_dispose(&st);
+        free(num);
         return ear_error_set(err, EAR_ENOMEM, source_name, 0, 0,
                              "out of memory");
     }
@@ -1672,5 +1682,6 @@ int ear_feed__xml(struct ear_mention_list *items, struct ear_feed_info *info,
         xmlFreeDoc(ctxt->myDoc);
     ctxt->myDoc = NULL;
     xmlFreeParserCtxt(ctxt);
+    free(num);
     return rc;
 }

@@ -255,13 +255,19 @@ char *ear_url__link_next(const char *link, const char *base);
  * by feed.c) read with libxml2's SAX2 interface into items and info.
  * encoding (may be NULL) is passed to libxml2 as xmlReadMemory() takes
  * it, opts are libxml2 parser options, type (may be NULL) the configured
- * feed type, skipped_lines the lines cut before body (for error lines).
- * len must not exceed INT_MAX. */
+ * feed type, skipped_lines the lines cut before body (for error lines),
+ * refs says body is ASCII-compatible (not UTF-16), so that references in
+ * it may be rewritten (ear_feed__fix_entities). len must not exceed
+ * INT_MAX. */
 int ear_feed__xml(struct ear_mention_list *items, struct ear_feed_info *info,
                   const char *body, size_t len, const char *base_url,
                   const char *encoding, int opts, const char *type,
-                  int skipped_lines, const char *source_name,
+                  int skipped_lines, int refs, const char *source_name,
                   struct ear_error *err);
+/* Rewrites the entity references of an XML document that libxml2 would
+ * lose (see feed.c). *out is new (free()), NULL when nothing changed. */
+int ear_feed__fix_entities(char **out, size_t *out_len, const char *s,
+                           size_t len, int numeric);
 int ear_feed__json(struct ear_mention_list *items, struct ear_feed_info *info,
                    const char *body, size_t len, const char *base_url,
                    const char *source_name, struct ear_error *err);

@@ -442,13 +442,6 @@ int ear_store_source_put(struct ear_store *st,
 int ear_source_silent(const struct ear_source_cfg *src,
                       const struct ear_source_state *st, int64_t now);
 
-/* The id of the stored mention that ear_store_mention_put() would take
- * for m coming from source (same source and key, or the same url), or 0
- * in *id when there is none. Reads only. */
-int ear_store_mention_find(struct ear_store *st, const char *source,
-                           const struct ear_mention *m, int64_t *id,
-                           struct ear_error *err);
-
 /* What storing a mention came to (ear_store_mention_add). */
 enum ear_mention_fate {
     EAR_MENTION_KNOWN,      /* stored before: under the source's own key,
@@ -459,9 +452,11 @@ enum ear_mention_fate {
                                analyzed: no verdict */
 };
 
-/* ear_store_mention_find(), also saying whether a mention found through
- * its url has a verdict: *fate is EAR_MENTION_NEW when *id is 0 (nothing
- * stored), else EAR_MENTION_KNOWN or EAR_MENTION_UNANALYZED. Reads only. */
+/* The id of the stored mention that ear_store_mention_put() would take
+ * for m coming from source (same source and key, or the same url), or 0
+ * in *id when there is none; *fate says whether a mention found through
+ * its url has a verdict: EAR_MENTION_NEW when *id is 0 (nothing stored),
+ * else EAR_MENTION_KNOWN or EAR_MENTION_UNANALYZED. Reads only. */
 int ear_store_mention_lookup(struct ear_store *st, const char *source,
                              const struct ear_mention *m, int64_t *id,
                              enum ear_mention_fate *fate,

@@ -546,15 +546,6 @@ int ear_store_mention_lookup(struct ear_store *st, const char *source,
     return rc;
 }
 
-int ear_store_mention_find(struct ear_store *st, const char *source,
-                           const struct ear_mention *m, int64_t *id,
-                           struct ear_error *err)
-{
-    enum ear_mention_fate fate;
-
-    return ear_store_mention_lookup(st, source, m, id, &fate, err);
-}
-
 static void bind_mention(sqlite3_stmt *q, const struct ear_mention *m)
 {
     bind_static(q, 1, m->source);

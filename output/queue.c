@@ -879,9 +879,8 @@ static int load_events(struct ear_store *st, int64_t id,
     sqlite3_bind_int64(stmt, 1, (sqlite3_int64)id);
     while ((step = sqlite3_step(stmt)) == SQLITE_ROW) {
         struct ear_queue_event *e;
-        int oom = 0;
-
         struct ear_queue_event *nvv = ear_grow(v, &cap, nv, sizeof *v, 8);
+        int oom = 0;
 
         if (!nvv) {
             rc = ear_error_set(err, EAR_ENOMEM, NULL, 0, 0,

@@ -402,90 +402,56 @@ static void test_stdout(void)
     ear_store_close(st);
 }
 
-/* The reference: the payload built as a jansson object, as it was before
- * it was written as text. */
-static json_t *jstr_or_null(const char *s)
-{
-    return ear_output__json_str(s);
-}
+/* The documented keys of a mention alert, in their order
+ * (docs/alerts.md). */
+static const char *const payload_keys[] = {
+    "event", "queue_id", "mention_id", "severity", "category",
+    "categories", "team", "brand", "source", "lang", "title", "text",
+    "url", "author", "rating", "reach", "published", "queued", "due",
+    "explain", "terms"};
 
-static json_t *reference_payload(const struct ear_mention *m,
-                                  const struct ear_verdict *v, int64_t qid,
-                                  const char *team, const char *brand,
-                                  int64_t created, int64_t due)
-{
-    json_t *cats = json_array();
-    json_t *terms = json_array();
-    json_t *o = json_object();
-    char buf[32];
-
-    for (size_t i = 0; i < v->ncategories; i++)
-        json_array_append_new(cats, jstr_or_null(v->categories[i]));
-    for (size_t i = 0; i < v->nmatches && json_array_size(terms) < 8; i++) {
-        const char *t = v->matches[i].text;
-        size_t j;
-        json_t *e;
-
-        if (!t || !*t || strlen(t) > 80)
-            continue;
-        json_array_foreach(terms, j, e)
-            if (strcmp(json_string_value(e), t) == 0)
-                break;
-        if (j == json_array_size(terms))
-            json_array_append_new(terms, jstr_or_null(t));
-    }
-    json_object_set_new(o, "event", json_string("mention"));
-    json_object_set_new(o, "queue_id", json_integer(qid));
-    json_object_set_new(o, "mention_id", json_integer(m->id));
-    json_object_set_new(o, "severity",
-                        json_string(ear_severity_name(v->severity)));
-    json_object_set_new(o, "category", jstr_or_null(
-                                           v->ncategories ? v->categories[0]
-                                                          : NULL));
-    json_object_set_new(o, "categories", cats);
-    json_object_set_new(o, "team", jstr_or_null(team));
-    json_object_set_new(o, "brand", jstr_or_null(brand));
-    json_object_set_new(o, "source", jstr_or_null(m->source));
-    json_object_set_new(o, "lang", jstr_or_null(
-                                       m->lang[0] ? m->lang
-                                       : v->lang[0] ? v->lang : NULL));
-    json_object_set_new(o, "title", jstr_or_null(m->title));
-    json_object_set_new(o, "text", jstr_or_null(m->text));
-    json_object_set_new(o, "url", jstr_or_null(m->url));
-    json_object_set_new(o, "author", jstr_or_null(m->author));
-    json_object_set_new(o, "rating", m->rating > 0 ? json_real(m->rating)
-                                                   : json_null());
-    json_object_set_new(o, "reach", m->reach < 0 ? json_null()
-                                                 : json_integer(m->reach));
-    json_object_set_new(o, "published", m->published
-        ? json_string(ear_time_fmt(m->published, buf, sizeof buf))
-        : json_null());
-    json_object_set_new(o, "queued",
-                        json_string(ear_time_fmt(created, buf, sizeof buf)));
-    json_object_set_new(o, "due", due ? json_string(ear_time_fmt(
-                                            due, buf, sizeof buf))
-                                      : json_null());
-    json_object_set_new(o, "explain", jstr_or_null(v->explain));
-    json_object_set_new(o, "terms", terms);
-    return o;
-}
-
+/* The payload of m and v is one line of compact JSON that holds exactly
+ * the documented keys in their order, with the values of want (JSON). */
 static void payload_case(const struct ear_mention *m,
                          const struct ear_verdict *v, const char *team,
-                         const char *brand, int64_t due)
+                         const char *brand, int64_t due, const char *want)
 {
     struct ear_buf b;
-    json_t *want = reference_payload(m, v, 42, team, brand, T0, due);
-    char *text = json_dumps(want, JSON_COMPACT);
+    json_error_t jerr;
+    json_t *got, *exp = json_loads(want, 0, &jerr);
+    const char *key;
+    json_t *val;
+    size_t k = 0;
 
+    CHECK(exp != NULL);
     ear_buf_init(&b, EAR_OUTPUT_PAYLOAD_MAX);
     CHECK_INT(ear_output__mention_payload(&b, m, v, 42, team, brand, T0,
                                           due), 0);
-    CHECK(text != NULL);
-    if (text)
-        CHECK_STR(ear_buf_str(&b), text);
-    free(text);
-    json_decref(want);
+    CHECK(strchr(ear_buf_str(&b), '\n') == NULL);
+    got = json_loads(ear_buf_str(&b), JSON_DISABLE_EOF_CHECK, &jerr);
+    CHECK(got != NULL);
+    if (got) {
+        char *compact = json_dumps(got, JSON_COMPACT | JSON_PRESERVE_ORDER);
+
+        /* one object and nothing after it, written compactly */
+        CHECK_INT(jerr.position, (int)b.len);
+        CHECK(compact != NULL);
+        if (compact)
+            CHECK_STR(ear_buf_str(&b), compact);
+        free(compact);
+        json_object_foreach(got, key, val) {
+            CHECK(k < sizeof payload_keys / sizeof *payload_keys);
+            if (k < sizeof payload_keys / sizeof *payload_keys)
+                CHECK_STR(key, payload_keys[k]);
+            k++;
+        }
+        CHECK_INT(k, sizeof payload_keys / sizeof *payload_keys);
+        CHECK(json_equal(got, exp));
+        if (!json_equal(got, exp))
+            fprintf(stderr, "got  %s\nwant %s\n", ear_buf_str(&b), want);
+    }
+    json_decref(got);
+    json_decref(exp);
     ear_buf_dispose(&b);
 }
 
@@ -509,7 +475,21 @@ static void test_payload_text(void)
                          "\xfe end \\ \r\b\f");
     m.rating = 4.5;
     m.reach = -1;
-    payload_case(&m, &v, "support", NULL, 0);
+    payload_case(&m, &v, "support", NULL, 0,
+                 "{\"event\": \"mention\", \"queue_id\": 42, "
+                 "\"mention_id\": 7, \"severity\": \"none\", "
+                 "\"category\": null, \"categories\": [], "
+                 "\"team\": \"support\", \"brand\": null, "
+                 "\"source\": \"shop\", \"lang\": null, "
+                 "\"title\": \"Wrong \\\"invoice\\\"\\n<b>again</b>\\t/ "
+                 "\\u0001\\u001f\x7f\", "
+                 /* broken bytes become U+FFFD */
+                 "\"text\": \"Rossz sz\xc3\xa1mla \xe2\x9c\x93, broken "
+                 "\\ufffd\\ufffd end \\\\ \\r\\b\\f\", "
+                 "\"url\": null, \"author\": null, \"rating\": 4.5, "
+                 "\"reach\": null, \"published\": null, "
+                 "\"queued\": \"2026-11-23T08:00:00Z\", \"due\": null, "
+                 "\"explain\": null, \"terms\": []}");
 
     snprintf(m.lang, sizeof m.lang, "hu");
     ear_str_set(&m.url, "https://example.org/r/1?a=1&b=\"2\"");
@@ -533,11 +513,54 @@ static void test_payload_text(void)
     for (size_t i = 0; i < 10; i++)
         ear_verdict_add_match(&v, "r", "refund", "text", base, i, i + 3,
                               1.0);
-    payload_case(&m, &v, "billing", "Acme", T0 + 3600);
+    /* categories in order, the first as category; terms each once,
+     * none empty or over 80 bytes, at most eight */
+    payload_case(&m, &v, "billing", "Acme", T0 + 3600,
+                 "{\"event\": \"mention\", \"queue_id\": 42, "
+                 "\"mention_id\": 7, \"severity\": \"high\", "
+                 "\"category\": \"billing\", "
+                 "\"categories\": [\"billing\", \"refund\"], "
+                 "\"team\": \"billing\", \"brand\": \"Acme\", "
+                 "\"lang\": \"hu\", \"rating\": 3.7, "
+                 "\"source\": \"shop\", "
+                 "\"title\": \"Wrong \\\"invoice\\\"\\n<b>again</b>\\t/ "
+                 "\\u0001\\u001f\x7f\", "
+                 "\"text\": \"Rossz sz\xc3\xa1mla \xe2\x9c\x93, broken "
+                 "\\ufffd\\ufffd end \\\\ \\r\\b\\f\", "
+                 "\"url\": \"https://example.org/r/1?a=1&b=\\\"2\\\"\", "
+                 "\"author\": \"J\xc3\xa1nos\", \"reach\": 1234, "
+                 "\"published\": \"2026-11-23T07:59:00Z\", "
+                 "\"queued\": \"2026-11-23T08:00:00Z\", "
+                 "\"due\": \"2026-11-23T09:00:00Z\", "
+                 "\"explain\": \"rule en.billing.double-charge (2.0)\", "
+                 "\"terms\": [\"double charged\", \"DOUBLE charged\", "
+                 "\"refund \\\"now\\\" \\\\ please\", \"dou\", \"oub\", "
+                 "\"ubl\", \"ble\", \"le \"]}");
     m.rating = 5.0;
     m.lang[0] = '\0';
     snprintf(v.lang, sizeof v.lang, "en");
-    payload_case(&m, &v, "billing", "Acme \"Inc\"", T0 + 3600);
+    /* no language on the mention: the verdict's */
+    payload_case(&m, &v, "billing", "Acme \"Inc\"", T0 + 3600,
+                 "{\"event\": \"mention\", \"queue_id\": 42, "
+                 "\"mention_id\": 7, \"severity\": \"high\", "
+                 "\"category\": \"billing\", "
+                 "\"categories\": [\"billing\", \"refund\"], "
+                 "\"team\": \"billing\", \"brand\": \"Acme \\\"Inc\\\"\", "
+                 "\"lang\": \"en\", \"rating\": 5.0, "
+                 "\"source\": \"shop\", "
+                 "\"title\": \"Wrong \\\"invoice\\\"\\n<b>again</b>\\t/ "
+                 "\\u0001\\u001f\x7f\", "
+                 "\"text\": \"Rossz sz\xc3\xa1mla \xe2\x9c\x93, broken "
+                 "\\ufffd\\ufffd end \\\\ \\r\\b\\f\", "
+                 "\"url\": \"https://example.org/r/1?a=1&b=\\\"2\\\"\", "
+                 "\"author\": \"J\xc3\xa1nos\", \"reach\": 1234, "
+                 "\"published\": \"2026-11-23T07:59:00Z\", "
+                 "\"queued\": \"2026-11-23T08:00:00Z\", "
+                 "\"due\": \"2026-11-23T09:00:00Z\", "
+                 "\"explain\": \"rule en.billing.double-charge (2.0)\", "
+                 "\"terms\": [\"double charged\", \"DOUBLE charged\", "
+                 "\"refund \\\"now\\\" \\\\ please\", \"dou\", \"oub\", "
+                 "\"ubl\", \"ble\", \"le \"]}");
     ear_mention_dispose(&m);
     ear_verdict_dispose(&v);
 }
